@@ -1,0 +1,39 @@
+#!/bin/sh
+# Install what a job needs, with apt-get, only when it is missing.
+#   deps.sh build   compiler (musl-gcc)
+#   deps.sh test    build + bats + what the tests use (busybox, qemu, kernel)
+#   deps.sh qemu    qemu + kernel + busybox-static for the example appliance
+#   deps.sh bench   the peers measured by make bench
+set -eu
+job=${1:-build}
+need=""
+want() { # want CMD PACKAGE
+	command -v "$1" >/dev/null 2>&1 || need="$need $2"
+}
+wantpkg() { # wantpkg PACKAGE (no command to look for)
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed' || need="$need $1"
+}
+case $job in
+build) want musl-gcc musl-tools ;;
+test)  want musl-gcc musl-tools; want bats bats; want unshare util-linux
+       want busybox busybox-static; want qemu-system-x86_64 qemu-system-x86
+       want cpio cpio; want strace strace ;;
+qemu)  want qemu-system-x86_64 qemu-system-x86; want busybox busybox-static
+       want cpio cpio ;;
+bench) want runsv runit; want s6-svscan s6; want svscan daemontools
+       want busybox busybox-static; want tini tini; want dumb-init dumb-init
+       want catatonit catatonit; want supervisord supervisor
+       want valgrind valgrind; want strace strace ;;
+*) echo "deps.sh: unknown job '$job'" >&2; exit 2 ;;
+esac
+if [ -n "$need" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps.sh: missing:$need (run as root or install them)" >&2
+		exit 1
+	fi
+	echo "deps.sh: installing$need" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null || true
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi

@@ -1,0 +1,2 @@
+#include "init.h"
+int svctl_main(int argc, char **argv) { (void)argc; (void)argv; return 2; }
