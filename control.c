@@ -1,1 +1,282 @@
+/* control.c: RUNDIR, the only place init writes to.
+ *
+ *   RUNDIR/pid      init's pid; init holds an exclusive flock on it, so
+ *                   "is a live init here?" is one flock test for anyone
+ *   RUNDIR/control  FIFO, 0600: one command per line, each line written by
+ *                   svctl in one write of at most PIPE_BUF bytes
+ *   RUNDIR/status   0644: a header, then the slot table of init verbatim
+ *
+ * A command line is `CMD [NAME] [@TOKEN]`. Commands are applied in the
+ * order they arrive; applying one stores its TOKEN in the slot (or the
+ * header, for commands without a name) so a waiting svctl knows its own
+ * command has been seen. Garbage gets one line on stderr and is dropped.
+ *
+ * The status file is rewritten in place, only the slots that changed,
+ * once per turn of the event loop. Each slot carries a checksum, so a
+ * reader that raced with a write sees the mismatch and reads again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "init.h"
+
+static int ctlfd = -1, statfd = -1, lockfd = -1;
+static int dirty_lo = MAXSLOT, dirty_hi = -1;
+static struct status_head head;
+static int head_dirty = 1;
+
+int control_fd(void)
+{
+	return ctlfd;
+}
+
+/* RUNDIR/file into path (4096 bytes). */
+static const char *rpath(char *path, const char *file)
+{
+	if (snprintf(path, 4096, "%s/%s", rundir, file) >= 4096)
+		return "";
+	return path;
+}
+
+/* mkdir -p, each new level 0755 */
+static int make_dirs(const char *dir)
+{
+	char path[4096];
+	size_t len = strlen(dir);
+	if (len >= sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1;; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+			*p = 0;
+			if (mkdir(path, 0755) == 0)
+				chmod(path, 0755);  /* whatever the umask: status is for all */
+			else if (errno != EEXIST)
+				return -1;
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Create RUNDIR and its files; -1 (having said why) if another init
+ * owns it or it cannot be made. */
+int control_open(void)
+{
+	char path[4096];
+	if (make_dirs(rundir) < 0) {
+		say_errno(NULL, rundir, errno);
+		return -1;
+	}
+	lockfd = open(rpath(path, "pid"), O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	if (lockfd < 0) {
+		say_errno(NULL, path, errno);
+		return -1;
+	}
+	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		say(NULL, rundir, errno == EWOULDBLOCK ? "in use by another init" : strerror(errno));
+		return -1;
+	}
+	char buf[16];
+	int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+	if (ftruncate(lockfd, 0) < 0 || pwrite(lockfd, buf, (size_t)n, 0) != n ||
+	    fchmod(lockfd, 0644) < 0) {
+		say_errno(NULL, path, errno);
+		return -1;
+	}
+	statfd = open(rpath(path, "status"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+	if (statfd < 0 || fchmod(statfd, 0644) < 0) {
+		say_errno(NULL, path, errno);
+		return -1;
+	}
+	/* a fresh FIFO each time; opened read-write so it never reads EOF */
+	rpath(path, "control");
+	if ((unlink(path) < 0 && errno != ENOENT) || mkfifo(path, 0600) < 0 ||
+	    (ctlfd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    fchmod(ctlfd, 0600) < 0) {
+		say_errno(NULL, path, errno);
+		return -1;
+	}
+	head.magic = STATUS_MAGIC;
+	head.slotsize = sizeof(struct service);
+	head.pid = (int32_t)getpid();
+	status_flush();
+	return 0;
+}
+
+/* ---- the status file ---- */
+
+void status_dirty(int slot)
+{
+	if (slot < dirty_lo)
+		dirty_lo = slot;
+	if (slot > dirty_hi)
+		dirty_hi = slot;
+}
+
+static int write_at(const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = pwrite(statfd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+void status_flush(void)
+{
+	static int failed;
+	if (statfd < 0)
+		return;
+	if (head.nslot != (uint32_t)nslot)
+		head_dirty = 1;
+	int ok = 1;
+	if (dirty_hi >= dirty_lo) {
+		for (int i = dirty_lo; i <= dirty_hi; i++)
+			svc[i].sum = checksum((char *)&svc[i] + sizeof svc[i].sum,
+					      sizeof svc[i] - sizeof svc[i].sum);
+		size_t len = (size_t)(dirty_hi - dirty_lo + 1) * sizeof(struct service);
+		off_t off = (off_t)(sizeof head + (size_t)dirty_lo * sizeof(struct service));
+		if (write_at(&svc[dirty_lo], len, off) < 0)
+			ok = 0;
+		else
+			dirty_lo = MAXSLOT, dirty_hi = -1;
+	}
+	if (ok && head_dirty) {
+		head.nslot = (uint32_t)nslot;
+		head.sum = checksum((char *)&head + sizeof head.sum, sizeof head - sizeof head.sum);
+		if (write_at(&head, sizeof head, 0) < 0)
+			ok = 0;
+		else
+			head_dirty = 0;
+	}
+	if (!ok && !failed)
+		say_errno(NULL, "RUNDIR/status", errno);
+	failed = !ok;
+}
+
+/* ---- commands ---- */
+
+/* A copy of untrusted bytes fit for one line of stderr. */
+static const char *printable(const char *s, size_t len)
+{
+	static char out[48];
+	size_t n = len < sizeof out - 4 ? len : sizeof out - 4;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	strcpy(out + n, len > n ? "..." : "");
+	return out;
+}
+
+static const char *const svc_cmds[] = {
+	"up", "down", "restart", "once",
+	"term", "hup", "int", "quit", "kill", "usr1", "usr2",
+	"stop", "cont", "alrm", "winch",
+};
+
+static int known(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof svc_cmds / sizeof svc_cmds[0]; i++)
+		if (!strcmp(cmd, svc_cmds[i]))
+			return 1;
+	return 0;
+}
+
+static void command(char *line, size_t len)
+{
+	char *word[4] = { 0 };
+	int n = 0;
+	if (memchr(line, 0, len)) {
+		say(NULL, "control: bad command", printable(line, len));
+		return;
+	}
+	for (char *p = strtok(line, " \t\r"); p && n < 4; p = strtok(NULL, " \t\r"))
+		word[n++] = p;
+	if (n == 0)
+		return;
+	uint32_t token = 0;
+	if (n > 1 && word[n - 1][0] == '@') {
+		if (parse_uint(word[n - 1] + 1, UINT32_MAX, &token) < 0) {
+			say(NULL, "control: bad token", printable(word[n - 1], strlen(word[n - 1])));
+			return;
+		}
+		word[--n] = NULL;
+	}
+	const char *cmd = word[0];
+	if (n == 1 && (!strcmp(cmd, "rescan") || !strcmp(cmd, "poweroff") ||
+		       !strcmp(cmd, "reboot") || !strcmp(cmd, "halt"))) {
+		if (cmd[0] == 'r' && cmd[2] == 's')
+			svdir_scan();
+		else
+			request_shutdown(cmd[0] == 'p' ? 'p' : cmd[0] == 'r' ? 'r' : 'h');
+		head.ack = token;
+		head_dirty = 1;
+		return;
+	}
+	if (n != 2 || !known(cmd)) {
+		say(NULL, "control: unknown command", printable(cmd, strlen(cmd)));
+		return;
+	}
+	if (!valid_name(word[1])) {
+		say(NULL, "control: invalid service name", printable(word[1], strlen(word[1])));
+		return;
+	}
+	struct service *s = svc_find(word[1]);
+	if (!s) {
+		say(word[1], "control", "unknown service");
+		return;
+	}
+	svc_command(s, cmd);
+	memmove(&s->ack[1], &s->ack[0], sizeof s->ack - sizeof s->ack[0]);
+	s->ack[0] = token;
+	svc_dirty(s);
+}
+
+/* Read what is in the FIFO and apply every complete line, in order. */
+void control_input(void)
+{
+	static char buf[PIPE_BUF + 1];
+	static size_t have;
+	static int skipping;  /* inside an over-long line: drop to its end */
+	for (;;) {
+		ssize_t n = read(ctlfd, buf + have, sizeof buf - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		have += (size_t)n;
+		char *start = buf, *nl;
+		while ((nl = memchr(start, '\n', have - (size_t)(start - buf)))) {
+			*nl = 0;
+			if (!skipping)
+				command(start, (size_t)(nl - start));
+			skipping = 0;
+			start = nl + 1;
+		}
+		have -= (size_t)(start - buf);
+		memmove(buf, start, have);
+		if (have == sizeof buf - 1) {
+			if (!skipping)
+				say(NULL, "control: command too long", printable(buf, have));
+			skipping = 1;
+			have = 0;
+		}
+	}
+}

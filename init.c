@@ -1,12 +1,750 @@
+/* init.c: the entry point of the one binary, and init itself.
+ *
+ * Called as svctl or svlog (or `init svctl ...`), it is that program.
+ * Called as init it supervises SVDIR, in one of three modes:
+ *
+ *   machine    PID 1 on a real kernel: mounts, console, rc.boot, and at
+ *              the end reboot(2)
+ *   container  PID 1 of a PID namespace: reboot(2) is not ours to call
+ *   nested     under another init: child subreaper, touches only its tree
+ *
+ * Everything happens in one loop (run() below): poll() on a signalfd, the
+ * control FIFO, inotify on SVDIR and the readiness pipes, with a timeout
+ * only when some deadline is pending. An idle init makes no syscall.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include "init.h"
+
+struct service svc[MAXSLOT];
+int nslot;
+const char *svdir, *rundir;
+int shutting_down;
+int64_t now_ms;
+int devnull = -1;
+struct rlimit nofile0;
+
+enum { M_MACHINE, M_CONTAINER, M_NESTED };
+static int mode;
+static int errfd = 2;           /* stderr, reopened non-blocking if we can */
+static int sigfd = -1;
+
+/* The shutdown sequence, one phase after the other (advance()). */
+enum { P_BOOT, P_RUN, P_STOP, P_RCSHUT, P_KILL };
+static int phase = P_RUN;
+static int action = 'x';        /* 'p'oweroff, 'r'eboot, 'h'alt, e'x'it */
+static pid_t script_pid;        /* rc.boot or rc.shutdown */
+static int64_t kill_deadline;   /* P_KILL: when TERM becomes KILL */
+static int killed_hard;
+static int no_children;
+
+/* `-- COMMAND`: the main process of a container */
+static pid_t main_pid;
+static int main_status = -1;
+static int64_t main_deadline;
+
+/* ---- small helpers shared by every piece ---- */
+
+int64_t clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One line "init: WHO: WHAT: CAUSE" on stderr, in one write that never
+ * blocks: a full stderr loses the line rather than stopping init. */
+void say(const char *who, const char *what, const char *cause)
+{
+	char line[512];
+	const char *part[] = { "init", who, what, cause };
+	size_t len = 0;
+	for (size_t i = 0; i < sizeof part / sizeof part[0]; i++) {
+		if (!part[i])
+			continue;
+		size_t n = strnlen(part[i], 160);
+		if (len)
+			memcpy(line + len, ": ", 2), len += 2;
+		memcpy(line + len, part[i], n);
+		len += n;
+	}
+	line[len++] = '\n';
+	ssize_t r = write(errfd, line, len);
+	(void)r;
+}
+
+void say_errno(const char *who, const char *what, int err)
+{
+	say(who, what, strerror(err));
+}
+
+int parse_uint(const char *s, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > max)
+			return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int valid_name(const char *name)
+{
+	size_t n = 0;
+	for (; name[n]; n++) {
+		char c = name[n];
+		if (n >= NAMELEN || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+				      c == '@' || c == '-'))
+			return 0;
+	}
+	return n > 0 && name[0] != '.';
+}
+
+uint32_t checksum(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint32_t h = 2166136261u;  /* FNV-1a */
+	while (len--)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+/* Signal names use the numbers of this kernel's ABI (the libc constants
+ * for the classic signals are those), never libc's SIGRTMIN. */
+static const struct { char name[7]; uint8_t num; } signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+	{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "BUS", SIGBUS }, { "FPE", SIGFPE },
+	{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CHLD", SIGCHLD },
+	{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
+	{ "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+	{ "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+};
+
+const char *signal_name(int sig)
+{
+	for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+		if (signals[i].num == sig)
+			return signals[i].name;
+	return NULL;
+}
+
+/* "TERM", "term", "SIGTERM" or "15"; 0 if none. */
+int signal_number(const char *name)
+{
+	uint32_t n;
+	if (parse_uint(name, 64, &n) == 0)
+		return (int)n;
+	if (!strncasecmp(name, "SIG", 3))
+		name += 3;
+	for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+		if (!strcasecmp(signals[i].name, name))
+			return signals[i].num;
+	return 0;
+}
+
+const char *state_name(int state)
+{
+	static const char *const names[] = {
+		"down", "starting", "up", "stopping", "finishing", "backoff", "fatal",
+	};
+	return state >= 0 && state < (int)(sizeof names / sizeof names[0]) ? names[state] : "?";
+}
+
+/* ---- processes init starts itself: scripts, the main command, a shell ---- */
+
+static volatile int exec_errno;
+
+/* vfork+exec ARGV; -1 with errno if the fork or the exec failed. The new
+ * process gets an empty signal mask; with `own_group` its own process
+ * group, and the terminal's foreground if init had it. */
+static pid_t start_process(char *const argv[], int own_group)
+{
+	static const uint64_t none = 0;
+	exec_errno = 0;
+	pid_t pid = vfork();
+	if (pid == 0) {
+		if (own_group && setpgid(0, 0) == 0 && isatty(0) && tcgetpgrp(0) == getpgid(getppid()))
+			tcsetpgrp(0, getpid());  /* SIGTTOU is still blocked here */
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+		setrlimit(RLIMIT_NOFILE, &nofile0);
+		execvp(argv[0], argv);
+		exec_errno = errno;
+		_exit(127);
+	}
+	if (pid > 0 && exec_errno) {
+		int e = exec_errno;
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		errno = e;
+		return -1;
+	}
+	return pid;
+}
+
+static pid_t run_script(const char *path)
+{
+	char *argv[] = { (char *)path, NULL };
+	if (access(path, X_OK) < 0)
+		return 0;
+	pid_t pid = start_process(argv, 0);
+	if (pid < 0)
+		say_errno(NULL, path, errno);
+	return pid > 0 ? pid : 0;
+}
+
+/* PID 1 must never exit: when it cannot go on, it gives the console a
+ * shell, again and again, and reaps whatever dies meanwhile. */
+static void __attribute__((noreturn)) emergency_shell(const char *why)
+{
+	say(NULL, why, "starting /bin/sh on the console");
+	for (;;) {
+		char *argv[] = { "/bin/sh", NULL };
+		pid_t pid = vfork();
+		if (pid == 0) {
+			static const uint64_t none = 0;
+			setsid();
+			int fd = open("/dev/console", O_RDWR);
+			if (fd >= 0) {
+				dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
+				ioctl(0, TIOCSCTTY, 1);
+			}
+			syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		for (;;) {
+			pid_t p = wait(NULL);
+			if (p == pid || (p < 0 && errno == ECHILD))
+				break;
+		}
+		struct timespec ts = { 1, 0 };  /* no busy loop if sh is missing */
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ---- reaping ---- */
+
+static void reap(void)
+{
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid <= 0) {
+			no_children = pid < 0;  /* ECHILD */
+			return;
+		}
+		if (pid == main_pid) {
+			main_pid = 0;
+			main_status = st;
+			request_shutdown('x');
+		} else if (pid == script_pid) {
+			script_pid = 0;
+			if (phase == P_BOOT) {
+				phase = P_RUN;
+				svdir_scan();
+			}
+		} else {
+			svc_reaped(pid, st);
+		}
+	}
+}
+
+/* ---- shutdown ---- */
+
+void request_shutdown(int act)
+{
+	if (shutting_down)
+		return;  /* a second request does not start it again */
+	shutting_down = 1;
+	action = act;
+	phase = P_STOP;
+	svc_want_all_down();
+	if (main_pid > 0) {
+		kill(main_pid, SIGTERM);
+		kill(main_pid, SIGCONT);
+		main_deadline = now_ms + 7000;
+	}
+}
+
+/* Nested mode: signal our own children only (whatever was re-parented to
+ * us included), found in /proc by their parent pid. */
+static void signal_children(int sig)
+{
+	int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	pid_t me = getpid();
+	char buf[4096] __attribute__((aligned(8)));
+	long n;
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
+		for (long off = 0; off < n;) {
+			const char *name = buf + off + 19;
+			off += *(unsigned short *)(buf + off + 16);
+			uint32_t pid;
+			if (parse_uint(name, INT_MAX, &pid) < 0)
+				continue;
+			char path[64], stat[512];
+			snprintf(path, sizeof path, "/proc/%u/stat", pid);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			ssize_t len = read(fd, stat, sizeof stat - 1);
+			close(fd);
+			if (len <= 0)
+				continue;
+			stat[len] = 0;
+			char *p = strrchr(stat, ')');  /* comm may hold spaces */
+			int ppid;
+			if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == me)
+				kill((pid_t)pid, sig);
+		}
+	}
+	close(dfd);
+}
+
+static void kill_all(int sig)
+{
+	if (mode == M_NESTED || getpid() != 1) {
+		signal_children(sig);
+		if (sig != SIGKILL)
+			signal_children(SIGCONT);
+		return;
+	}
+	if (sig != SIGKILL) {
+		kill(-1, sig);
+		kill(-1, SIGCONT);
+		return;
+	}
+	/* kill(-1, SIGKILL) can block on processes in D state: do it in a
+	 * child, so PID 1 keeps reaping meanwhile */
+	pid_t pid = fork();
+	if (pid == 0) {
+		kill(-1, SIGKILL);
+		_exit(0);
+	}
+}
+
+static void unmount_all(void)
+{
+	char buf[8192];
+	int fd = open("/proc/mounts", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	if (len > 0) {
+		buf[len] = 0;
+		/* last mounted first: walk the lines backwards */
+		for (char *end = buf + len; end > buf;) {
+			char *line = end - 1;
+			while (line > buf && line[-1] != '\n')
+				line--;
+			char dir[256];
+			if (sscanf(line, "%*s %255s", dir) == 1 && strcmp(dir, "/") &&
+			    strcmp(dir, "/proc") && strcmp(dir, "/dev") && strcmp(dir, "/sys"))
+				umount2(dir, MNT_DETACH);
+			end = line;
+		}
+	}
+	mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL);
+	sync();
+}
+
+static void __attribute__((noreturn)) finish_shutdown(void)
+{
+	int code = 0;
+	if (main_status >= 0)
+		code = WIFEXITED(main_status) ? WEXITSTATUS(main_status) :
+		       128 + WTERMSIG(main_status);
+	if (mode != M_MACHINE)
+		exit(code);
+	sync();
+	unmount_all();
+	int how = action == 'p' ? RB_POWER_OFF : action == 'h' ? RB_HALT_SYSTEM : RB_AUTOBOOT;
+	/* reboot(2) may wait on a stuck device too: call it from a child */
+	pid_t pid = fork();
+	if (pid == 0) {
+		reboot(how);
+		_exit(1);
+	}
+	for (;;) {
+		if (pid < 0 || (wait(NULL) < 0 && errno == ECHILD))
+			reboot(how);
+		if (pid < 0)
+			emergency_shell("reboot failed");
+	}
+}
+
+/* Move the shutdown on as far as it can go now. */
+static void advance(void)
+{
+	switch (phase) {
+	case P_STOP:
+		if (!svc_all_down() || main_pid > 0)
+			return;
+		phase = P_RCSHUT;
+		if (mode != M_NESTED && (script_pid = run_script("/etc/rc.shutdown")) > 0)
+			return;
+		/* fall through */
+	case P_RCSHUT:
+		if (script_pid > 0)
+			return;
+		phase = P_KILL;
+		reap();
+		if (no_children)
+			finish_shutdown();
+		kill_all(SIGTERM);
+		kill_deadline = now_ms + 3000;
+		return;
+	case P_KILL:
+		reap();
+		if (no_children)
+			finish_shutdown();
+		if (mode == M_NESTED)  /* orphans keep arriving as their parents die */
+			kill_all(killed_hard ? SIGKILL : SIGTERM);
+		return;
+	}
+}
+
+static void deadlines(void)
+{
+	if (main_deadline && main_deadline <= now_ms && main_pid > 0) {
+		main_deadline = 0;
+		kill(main_pid, SIGKILL);
+	}
+	if (kill_deadline && kill_deadline <= now_ms) {
+		kill_deadline = 0;
+		killed_hard = 1;
+		kill_all(SIGKILL);
+	}
+	svc_timers();
+}
+
+static int64_t next_deadline(void)
+{
+	int64_t next = svc_next_deadline();
+	int64_t d[] = { main_deadline, kill_deadline };
+	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+		if (d[i] && (!next || d[i] < next))
+			next = d[i];
+	return next;
+}
+
+/* ---- signals ---- */
+
+static int forwarded(int sig)
+{
+	return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT ||
+	       sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGWINCH;
+}
+
+static void on_signal(int sig)
+{
+	if (main_pid > 0 && forwarded(sig)) {
+		kill(main_pid, sig);
+		return;
+	}
+	switch (sig) {
+	case SIGCHLD:
+		reap();
+		break;
+	case SIGHUP:
+		if (phase == P_RUN)
+			svdir_scan();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		request_shutdown(mode == M_MACHINE ? 'r' : 'x');
+		break;
+	case SIGUSR1:
+	case SIGPWR:
+		if (mode == M_MACHINE)
+			request_shutdown('h');
+		break;
+	case SIGUSR2:
+		if (mode == M_MACHINE)
+			request_shutdown('p');
+		break;
+	}
+	/* anything else (SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE...) is dropped */
+}
+
+static void signals_input(void)
+{
+	struct signalfd_siginfo si[16];
+	for (;;) {
+		ssize_t n = read(sigfd, si, sizeof si);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		for (size_t i = 0; i < (size_t)n / sizeof si[0]; i++)
+			on_signal((int)si[i].ssi_signo);
+	}
+}
+
+/* ---- the loop ---- */
+
+static void __attribute__((noreturn)) run(void)
+{
+	static struct pollfd fds[3 + MAXSLOT];
+	static int16_t owner[3 + MAXSLOT];  /* slot of each readiness fd */
+	for (;;) {
+		now_ms = clock_ms();
+		if (shutting_down)
+			advance();
+		status_flush();
+		int nfds = 0;
+		fds[nfds++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		fds[nfds++] = (struct pollfd){ .fd = control_fd(), .events = POLLIN };
+		fds[nfds++] = (struct pollfd){ .fd = svdir_watch_fd(), .events = POLLIN };
+		for (int i = 0; i < nslot; i++)
+			if (svc[i].notify >= 0) {
+				owner[nfds] = (int16_t)i;
+				fds[nfds++] = (struct pollfd){ .fd = svc[i].notify, .events = POLLIN };
+			}
+		int64_t next = next_deadline(), timeout = -1;
+		if (next) {
+			timeout = next - clock_ms();
+			timeout = timeout < 0 ? 0 : timeout > INT_MAX ? INT_MAX : timeout;
+		}
+		if (poll(fds, (nfds_t)nfds, (int)timeout) < 0 && errno != EINTR && errno != EAGAIN) {
+			say_errno(NULL, "poll", errno);
+			continue;
+		}
+		now_ms = clock_ms();
+		if (fds[0].revents)
+			signals_input();
+		if (fds[1].revents)
+			control_input();
+		if (fds[2].revents)
+			svdir_inotify_input();
+		for (int i = 3; i < nfds; i++)
+			if (fds[i].revents && svc[owner[i]].notify == fds[i].fd)
+				svc_ready_input(&svc[owner[i]]);
+		deadlines();
+	}
+}
+
+/* ---- start-up ---- */
+
+static void mount_if(const char *src, const char *dir, const char *type,
+		     unsigned long flags, const char *data)
+{
+	struct stat a, b;
+	char parent[64];
+	snprintf(parent, sizeof parent, "%s/..", dir);
+	mkdir(dir, 0755);
+	if (stat(dir, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev)
+		return;  /* already a mount point */
+	if (mount(src, dir, type, flags, data) < 0 && errno != EBUSY)
+		say_errno(NULL, dir, errno);
+}
+
+static void machine_setup(void)
+{
+	mount_if("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_if("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_if("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	mount_if("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=666");
+	mount_if("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	/* the kernel gives init the console as 0, 1, 2 only if /dev/console
+	 * existed before devtmpfs: make sure they are there now */
+	if (fcntl(0, F_GETFD) < 0 || fcntl(1, F_GETFD) < 0 || fcntl(2, F_GETFD) < 0) {
+		int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+		if (fd >= 0) {
+			for (int i = 0; i < 3; i++)
+				if (fcntl(i, F_GETFD) < 0)
+					dup2(fd, i);
+			if (fd > 2)
+				close(fd);
+		}
+	}
+}
+
+static const char *absolute(const char *path)
+{
+	if (path[0] == '/')
+		return path;
+	static char cwd[2][4096];
+	static int k;
+	char *buf = cwd[k++ & 1];
+	if (!getcwd(buf, 4096) || strlen(buf) + strlen(path) + 2 > 4096)
+		return path;
+	strcat(buf, "/");
+	strcat(buf, path);
+	return buf;
+}
+
+static int usage(void)
+{
+	static const char u[] = "usage: init [-d SVDIR] [-r RUNDIR] [-- COMMAND [ARG...]]\n";
+	write_all(2, u, sizeof u - 1);
+	return 2;
+}
+
+static int init_main(int argc, char **argv)
+{
+	/* Signals first: block them all (kernel numbers, 64 bits, with the
+	 * raw syscall so libc cannot keep any back) before anything can
+	 * arrive; they are read from a signalfd in the loop. */
+	static const uint64_t all = ~(uint64_t)0;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof all);
+
+	svdir = getenv("SVDIR");
+	rundir = getenv("SVRUN");
+	char **cmd = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			if (i + 1 < argc)
+				cmd = argv + i + 1;
+			break;
+		} else if (!strcmp(argv[i], "-d") && i + 1 < argc) {
+			svdir = argv[++i];
+		} else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
+			rundir = argv[++i];
+		} else if (getpid() != 1) {
+			return usage();
+		}
+		/* PID 1 ignores what it does not know: the kernel passes
+		 * unknown boot parameters as arguments */
+	}
+	if (!svdir || !*svdir)
+		svdir = "/etc/svc";
+	if (!rundir || !*rundir)
+		rundir = "/run/svc";
+	svdir = absolute(svdir);
+	rundir = absolute(rundir);
+
+	if (getpid() == 1)
+		mode = reboot(RB_DISABLE_CAD) == 0 ? M_MACHINE : M_CONTAINER;
+	else
+		mode = M_NESTED;
+	if (mode == M_NESTED && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		say_errno(NULL, "child subreaper", errno);
+
+	/* Dispositions are inherited across exec only as "ignored": reset
+	 * them all, so children start with every signal at its default. */
+	for (int sig = 1; sig <= 64; sig++) {
+		struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; }
+			dfl = { 0 };  /* SIG_DFL */
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+	}
+
+	if (mode == M_MACHINE)
+		machine_setup();
+	for (int fd = 0; fd < 3; fd++)  /* services expect 0, 1, 2 to exist */
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			break;
+	if (chdir("/") < 0)
+		say_errno(NULL, "/", errno);
+	if (!getenv("PATH"))
+		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+
+	/* our own messages go through a non-blocking copy of stderr, so a
+	 * full pipe or a stopped terminal never stops init (a file needs no
+	 * copy: it never blocks, and a copy would not share its offset) */
+	struct stat st;
+	if (fstat(2, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+		int fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0)
+			errfd = fd;
+	}
+
+	/* many services with loggers need many fds; children get the old
+	 * limit back */
+	getrlimit(RLIMIT_NOFILE, &nofile0);
+	struct rlimit more = nofile0;
+	more.rlim_cur = more.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &more);
+
+	sigfd = (int)syscall(SYS_signalfd4, -1, &all, sizeof all, SFD_NONBLOCK | SFD_CLOEXEC);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (sigfd < 0 || devnull < 0) {
+		say_errno(NULL, sigfd < 0 ? "signalfd" : "/dev/null", errno);
+		if (mode == M_MACHINE)
+			emergency_shell("cannot start");
+		return 111;
+	}
+	if (control_open() < 0) {
+		if (mode == M_MACHINE)
+			emergency_shell("cannot set up RUNDIR");
+		return 111;
+	}
+	now_ms = clock_ms();
+	svdir_open();
+	if (cmd) {
+		main_pid = start_process(cmd, 1);
+		if (main_pid < 0) {
+			int e = errno;
+			main_pid = 0;
+			say(NULL, cmd[0], e == ENOENT ? "not found" :
+			    e == EACCES ? "not executable" : strerror(e));
+			main_status = (e == ENOENT ? 127 : 126) << 8;
+			request_shutdown('x');
+		}
+	}
+	if (mode == M_MACHINE && (script_pid = run_script("/etc/rc.boot")) > 0)
+		phase = P_BOOT;
+	else if (!shutting_down)
+		svdir_scan();
+	run();
+}
+
 int main(int argc, char **argv)
 {
 	const char *me = strrchr(argv[0], '/');
 	me = me ? me + 1 : argv[0];
-	if (argc > 1 && !strcmp(argv[1], "svlog")) return svlog_main(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "svctl")) return svctl_main(argc - 1, argv + 1);
-	if (!strcmp(me, "svlog")) return svlog_main(argc, argv);
-	if (!strcmp(me, "svctl")) return svctl_main(argc, argv);
-	return 0;
+	if (!strcmp(me, "svctl"))
+		return svctl_main(argc, argv);
+	if (!strcmp(me, "svlog"))
+		return svlog_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "svctl"))
+		return svctl_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "svlog"))
+		return svlog_main(argc - 1, argv + 1);
+	return init_main(argc, argv);
 }

@@ -13,6 +13,125 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define MAXSVC   1024          /* services; each may have a logger too */
+#define MAXSLOT  (2 * MAXSVC)  /* slots in the table: services + loggers */
+#define NAMELEN  64            /* longest service name */
+
+/* The states of SPEC section 4, in the order svctl names them. */
+enum state { S_DOWN, S_STARTING, S_UP, S_STOPPING, S_FINISHING, S_BACKOFF, S_FATAL };
+
+enum restart { R_ALWAYS, R_ONFAILURE, R_NEVER };
+
+/* Slot flags. */
+#define F_USED     0x0001u  /* slot holds a service or a logger */
+#define F_LOGGER   0x0002u  /* this slot is the logger of slot `peer` */
+#define F_READY    0x0004u  /* run is ready (notification-fd seen, or none) */
+#define F_ONCE     0x0008u  /* do not restart when run ends */
+#define F_GONE     0x0010u  /* removed from SVDIR: forget when down */
+#define F_HASLOG   0x0020u  /* the service dir has log/ */
+#define F_FINISH   0x0040u  /* the service dir has an executable finish */
+#define F_NOW      0x0080u  /* next start at once, no backoff (svctl restart) */
+#define F_AUTO     0x0100u  /* next start is init's own: counts in restarts */
+#define F_EOFWAIT  0x0200u  /* logger: pipe closed, waiting for it to exit */
+#define F_RAN      0x0400u  /* a run has ended: last_status is valid */
+
+/* One service or logger. The table of these is also the status file:
+ * control.c writes the slots verbatim to RUNDIR/status, svctl reads them.
+ * `sum` lets a reader detect a slot it read while init was rewriting it. */
+struct service {
+	uint32_t sum;             /* checksum of the rest of the slot */
+	uint32_t ack[4];          /* tokens of the last svctl commands, newest first */
+	char name[NAMELEN + 5];   /* "web", or "web/log" for its logger */
+	uint8_t state, want;      /* enum state; want: 1 up, 0 down */
+	uint16_t flags;           /* F_* */
+	int32_t pid;              /* process we wait for: run, or finish */
+	int32_t peer;             /* logger's slot, or a logger's service; -1 */
+	int32_t last_status;      /* wait status of the last run that ended */
+	uint32_t restarts;        /* starts init made on its own */
+	uint32_t failures;        /* consecutive runs shorter than 5 s */
+	int64_t started;          /* CLOCK_MONOTONIC ms when run started */
+	int64_t deadline;         /* ms: backoff end, kill or finish timeout; 0 none */
+	/* configuration, read again at each start (servicedir.c) */
+	uint32_t timeout_kill, timeout_finish, max_failures;
+	uint8_t down_signal, restart;
+	int16_t notify_fd;        /* notification-fd N, or -1 */
+	uint8_t exitcodes[32];    /* bitmap of expected exit codes */
+	/* fds init holds for this slot, all close-on-exec */
+	int32_t logpipe[2];       /* service: pipe to its logger; -1 none */
+	int32_t notify;           /* read end of the readiness pipe; -1 none */
+};
+
+/* Who a process runs as (file `user`); filled at each start. */
+struct runas {
+	int set, ngroups;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+};
+
+/* Header at offset 0 of RUNDIR/status; slots follow. */
+struct status_head {
+	uint32_t sum;
+	uint32_t magic;           /* STATUS_MAGIC */
+	uint32_t slotsize;        /* sizeof(struct service) */
+	uint32_t nslot;           /* slots in use (high-water mark) */
+	uint32_t ack;             /* token of the last global command applied */
+	int32_t pid;              /* init's pid in its own namespace */
+};
+#define STATUS_MAGIC 0x31737673u  /* "svs1" */
+
+/* ---- init.c: globals and small helpers shared by all pieces ---- */
+extern struct service svc[MAXSLOT];
+extern int nslot;              /* high-water mark of used slots */
+extern const char *svdir, *rundir;
+extern int shutting_down;
+extern int64_t now_ms;         /* refreshed on every wake-up */
+
+int64_t clock_ms(void);
+void say(const char *who, const char *what, const char *cause);
+void say_errno(const char *who, const char *what, int err);
+int write_all(int fd, const void *buf, size_t len);
+int parse_uint(const char *s, uint32_t max, uint32_t *out);
+int signal_number(const char *name);
+const char *signal_name(int sig);
+int valid_name(const char *name);
+uint32_t checksum(const void *p, size_t len);
+void request_shutdown(int action);
+const char *state_name(int state);
+
+/* ---- supervise.c ---- */
+void svc_start(struct service *s);
+void svc_stop(struct service *s);
+void svc_command(struct service *s, const char *cmd);
+void svc_reaped(pid_t pid, int status);
+void svc_timers(void);
+void svc_ready_input(struct service *s);
+int64_t svc_next_deadline(void);
+void svc_want_all_down(void);
+int svc_all_down(void);
+void svc_forget(struct service *s);
+void svc_dirty(struct service *s);
+struct service *svc_find(const char *name);
+struct service *svc_new(const char *name);
+void svc_log_check(struct service *s);
+
+/* ---- servicedir.c ---- */
+void svdir_open(void);
+void svdir_scan(void);
+void svdir_scan_one(const char *name);
+int svdir_watch_fd(void);
+void svdir_inotify_input(void);
+int svdir_read_config(struct service *s, int dirfd, struct runas *ru, char ***envp);
+int svdir_open_service(const struct service *s);
+
+/* ---- control.c ---- */
+int control_open(void);
+int control_fd(void);
+void control_input(void);
+void status_dirty(int slot);
+void status_flush(void);
+
+/* ---- entry points of the other names ---- */
 int svctl_main(int argc, char **argv);
 int svlog_main(int argc, char **argv);
 

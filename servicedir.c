@@ -1,1 +1,601 @@
+/* servicedir.c: what SVDIR holds and what one service dir says.
+ *
+ * SVDIR is read once at start, then kept in sync through inotify: each
+ * event names one entry, which is looked at alone. Nothing is ever written
+ * here, so SVDIR and the service dirs may be read-only.
+ *
+ * The files of a service dir are read again at each start of run (and of
+ * finish), so an edit applies at the next start. A file that cannot be
+ * understood makes the service fatal with one line naming it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "init.h"
+
+static int svdirfd = -1;   /* SVDIR, or -1 while it is missing */
+static int inofd = -1;     /* inotify: SVDIR, or its parent while missing */
+static int wd_parent = -1;
+
+/* getdents64 by hand: no allocation, works the same on musl and glibc */
+struct dirent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+#define DT_DIR_ 4
+#define DT_LNK_ 10
+#define DT_UNKNOWN_ 0
+
+/* Call fn(name, type, arg) for each entry of the directory fd. */
+static int each_entry(int fd, void (*fn)(const char *, int, void *), void *arg)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			off += d->reclen;
+			if (d->name[0] != '.')
+				fn(d->name, d->type, arg);
+		}
+	}
+}
+
+/* ---- SVDIR ---- */
+
+int svdir_watch_fd(void)
+{
+	return inofd;
+}
+
+/* Watch SVDIR; while it is missing, watch its parent for it to appear. */
+static void watch(void)
+{
+	if (inofd < 0)
+		return;
+	if (wd_parent >= 0) {
+		inotify_rm_watch(inofd, wd_parent);
+		wd_parent = -1;
+	}
+	uint32_t ev = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+		      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+	if (inotify_add_watch(inofd, svdir, ev) >= 0)
+		return;
+	char parent[4096];
+	size_t len = strlen(svdir);
+	while (len > 1 && svdir[len - 1] == '/')
+		len--;
+	while (len > 0 && svdir[len - 1] != '/')
+		len--;
+	if (len == 0 || len >= sizeof parent)
+		return;
+	memcpy(parent, svdir, len);
+	parent[len] = 0;
+	wd_parent = inotify_add_watch(inofd, parent, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+}
+
+void svdir_open(void)
+{
+	inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (inofd < 0)
+		say_errno(NULL, "inotify (SVDIR changes need svctl rescan)", errno);
+	watch();
+}
+
+static int is_dir(const char *name, int type)
+{
+	struct stat st;
+	if (type == DT_DIR_)
+		return 1;
+	if (type != DT_LNK_ && type != DT_UNKNOWN_)
+		return 0;
+	return fstatat(svdirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int has_dir(const char *svname, const char *file)
+{
+	char path[NAMELEN + 16];
+	struct stat st;
+	memcpy(path, svname, strlen(svname) + 1);
+	strcat(path, "/");
+	strcat(path, file);
+	return fstatat(svdirfd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int has_file(const char *svname, const char *file)
+{
+	char path[NAMELEN + 16];
+	struct stat st;
+	memcpy(path, svname, strlen(svname) + 1);
+	strcat(path, "/");
+	strcat(path, file);
+	return fstatat(svdirfd, path, &st, 0) == 0;
+}
+
+static uint8_t seen[MAXSLOT];
+
+/* One entry of SVDIR is (still) there, or not. */
+static void entry(const char *name, int type, void *arg)
+{
+	(void)arg;
+	if (!is_dir(name, type))
+		return;
+	if (!valid_name(name)) {
+		say(NULL, name, "skipped: invalid service name");
+		return;
+	}
+	struct service *s = svc_find(name);
+	if (s) {
+		seen[s - svc] = 1;
+		if (has_dir(name, "log"))
+			s->flags |= F_HASLOG;
+		else
+			s->flags &= (uint16_t)~F_HASLOG;
+		if (s->flags & F_GONE) {      /* came back before it was forgotten */
+			s->flags &= (uint16_t)~F_GONE;
+			if (!has_file(name, "down"))
+				svc_command(s, "up");
+		}
+		return;
+	}
+	if (shutting_down || !(s = svc_new(name)))
+		return;
+	seen[s - svc] = 1;
+	if (has_dir(name, "log"))
+		s->flags |= F_HASLOG;
+	if (has_file(name, "down")) {
+		s->want = 0;
+		svc_dirty(s);
+	} else {
+		svc_start(s);
+	}
+}
+
+static void gone(struct service *s)
+{
+	if (s->flags & F_GONE)
+		return;
+	s->flags |= F_GONE;
+	svc_command(s, "down");
+	if (s->state == S_DOWN || s->state == S_FATAL) {
+		struct service *l = s->peer >= 0 ? &svc[s->peer] : NULL;
+		if (!l || l->pid <= 0)
+			svc_forget(s);
+	}
+}
+
+static void reopen(void)
+{
+	if (svdirfd >= 0)
+		close(svdirfd);
+	svdirfd = open(svdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (svdirfd < 0 && errno != ENOENT)
+		say_errno(NULL, svdir, errno);
+}
+
+/* Read SVDIR whole: new entries start, missing ones stop and go. */
+void svdir_scan(void)
+{
+	reopen();
+	memset(seen, 0, sizeof seen);
+	if (svdirfd >= 0 && each_entry(svdirfd, entry, NULL) < 0)
+		say_errno(NULL, svdir, errno);
+	for (int i = 0; i < nslot; i++)
+		if ((svc[i].flags & (F_USED | F_LOGGER)) == F_USED && !seen[i])
+			gone(&svc[i]);
+}
+
+/* Look at one entry of SVDIR, named by an inotify event. */
+void svdir_scan_one(const char *name)
+{
+	if (name[0] == '.')
+		return;
+	struct stat st;
+	if (svdirfd >= 0 && fstatat(svdirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
+		entry(name, DT_DIR_, NULL);
+		return;
+	}
+	struct service *s = svc_find(name);
+	if (s)
+		gone(s);
+}
+
+void svdir_inotify_input(void)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	int full = 0;
+	for (;;) {
+		ssize_t n = read(inofd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			struct inotify_event *e = (struct inotify_event *)(buf + off);
+			off += (ssize_t)(sizeof *e + e->len);
+			if (e->wd == wd_parent || (e->mask & (IN_Q_OVERFLOW | IN_DELETE_SELF |
+							       IN_MOVE_SELF | IN_IGNORED)))
+				full = 1;
+			else if (e->len && !full)
+				svdir_scan_one(e->name);
+		}
+	}
+	if (full) {
+		watch();
+		svdir_scan();
+	}
+}
+
+/* ---- one service dir ---- */
+
+/* Open the dir of a service, or of a logger (NAME/log). */
+int svdir_open_service(const struct service *s)
+{
+	char path[NAMELEN + 8];
+	const char *name = s->name;
+	if (s->flags & F_LOGGER) {
+		memcpy(path, svc[s->peer].name, strlen(svc[s->peer].name) + 1);
+		strcat(path, "/log");
+		name = path;
+	}
+	int fd = svdirfd < 0 ? -1 :
+		 openat(svdirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		say_errno(s->name, "service dir", errno);
+	return fd;
+}
+
+/* Read a small file into buf; returns its length or -1. */
+static ssize_t slurp(int dfd, const char *file, char *buf, size_t size)
+{
+	int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	size_t len = 0;
+	while (len < size - 1) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = 0;
+	return (ssize_t)len;
+}
+
+/* First line of a file, trimmed of blanks at both ends. */
+static char *first_line(char *buf)
+{
+	buf[strcspn(buf, "\n")] = 0;
+	while (*buf == ' ' || *buf == '\t')
+		buf++;
+	size_t n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' || buf[n - 1] == '\r'))
+		buf[--n] = 0;
+	return buf;
+}
+
+struct config {
+	struct service *s;
+	int dfd, bad, env, run;
+	struct runas *ru;
+};
+
+static void invalid(struct config *c, const char *file, const char *value)
+{
+	char cause[96] = "invalid value '";
+	size_t n = strlen(cause);
+	size_t v = strnlen(value, 48);
+	memcpy(cause + n, value, v);
+	memcpy(cause + n + v, "'", 2);
+	say(c->s->name, file, cause);
+	c->bad = 1;
+}
+
+static void read_number(struct config *c, const char *file, uint32_t max, uint32_t *out)
+{
+	char buf[64];
+	if (slurp(c->dfd, file, buf, sizeof buf) < 0) {
+		say_errno(c->s->name, file, errno);
+		c->bad = 1;
+		return;
+	}
+	char *v = first_line(buf);
+	if (parse_uint(v, max, out) < 0)
+		invalid(c, file, v);
+}
+
+static void read_user(struct config *c)
+{
+	char buf[256];
+	if (slurp(c->dfd, "user", buf, sizeof buf) < 0) {
+		say_errno(c->s->name, "user", errno);
+		c->bad = 1;
+		return;
+	}
+	char *user = first_line(buf), *group = strchr(user, ':');
+	if (group)
+		*group++ = 0;
+	struct runas *ru = c->ru;
+	uint32_t id;
+	struct passwd *pw = getpwnam(user);
+	if (pw) {
+		ru->uid = pw->pw_uid;
+		ru->gid = pw->pw_gid;
+	} else if (parse_uint(user, 0x7fffffff, &id) == 0) {
+		ru->uid = id;
+		ru->gid = id;
+	} else {
+		say(c->s->name, "user", *user ? "unknown user" : "empty");
+		c->bad = 1;
+		return;
+	}
+	ru->ngroups = 1;
+	ru->groups[0] = ru->gid;
+	if (group) {
+		struct group *gr = getgrnam(group);
+		if (gr)
+			ru->gid = gr->gr_gid;
+		else if (parse_uint(group, 0x7fffffff, &id) == 0)
+			ru->gid = id;
+		else {
+			say(c->s->name, "user", "unknown group");
+			c->bad = 1;
+			return;
+		}
+		ru->groups[0] = ru->gid;
+	} else if (pw) {
+		int n = (int)(sizeof ru->groups / sizeof ru->groups[0]);
+		if (getgrouplist(user, ru->gid, ru->groups, &n) >= 0)
+			ru->ngroups = n;
+	}
+	ru->set = 1;
+}
+
+static void read_exitcodes(struct config *c)
+{
+	char buf[1024];
+	if (slurp(c->dfd, "exitcodes", buf, sizeof buf) < 0) {
+		say_errno(c->s->name, "exitcodes", errno);
+		c->bad = 1;
+		return;
+	}
+	memset(c->s->exitcodes, 0, sizeof c->s->exitcodes);
+	for (char *w = strtok(buf, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
+		uint32_t code;
+		if (parse_uint(w, 255, &code) < 0) {
+			invalid(c, "exitcodes", w);
+			return;
+		}
+		c->s->exitcodes[code / 8] |= (uint8_t)(1u << (code % 8));
+	}
+}
+
+static void read_file(const char *name, int type, void *arg)
+{
+	struct config *c = arg;
+	struct service *s = c->s;
+	uint32_t v;
+	char buf[64];
+	(void)type;
+	if (!strcmp(name, "run")) {
+		c->run = 1;
+	} else if (!strcmp(name, "finish")) {
+		s->flags |= F_FINISH;
+	} else if (!strcmp(name, "env")) {
+		c->env = 1;
+	} else if (!strcmp(name, "user")) {
+		read_user(c);
+	} else if (!strcmp(name, "timeout-kill")) {
+		read_number(c, name, 86400000, &s->timeout_kill);
+	} else if (!strcmp(name, "timeout-finish")) {
+		read_number(c, name, 86400000, &s->timeout_finish);
+	} else if (!strcmp(name, "max-failures")) {
+		read_number(c, name, 1000000, &s->max_failures);
+	} else if (!strcmp(name, "notification-fd")) {
+		read_number(c, name, 1023, &v);
+		if (!c->bad && v < 3)
+			invalid(c, name, "0, 1 or 2");
+		s->notify_fd = (int16_t)v;
+	} else if (!strcmp(name, "exitcodes")) {
+		read_exitcodes(c);
+	} else if (!strcmp(name, "down-signal") || !strcmp(name, "restart")) {
+		if (slurp(c->dfd, name, buf, sizeof buf) < 0) {
+			say_errno(s->name, name, errno);
+			c->bad = 1;
+			return;
+		}
+		char *w = first_line(buf);
+		if (name[0] == 'd') {
+			int sig = signal_number(w);
+			if (sig <= 0)
+				invalid(c, name, w);
+			else
+				s->down_signal = (uint8_t)sig;
+		} else if (!strcmp(w, "always")) {
+			s->restart = R_ALWAYS;
+		} else if (!strcmp(w, "on-failure")) {
+			s->restart = R_ONFAILURE;
+		} else if (!strcmp(w, "never")) {
+			s->restart = R_NEVER;
+		} else {
+			invalid(c, name, w);
+		}
+	}
+}
+
+/* ---- env/: each file NAME sets NAME to its first line; an empty file
+ * unsets NAME. The result is one malloc'd block: pointers, then strings. */
+
+struct envdir {
+	int dfd;
+	char *buf;       /* "NAME=value\0" or "NAME\0" (unset) entries */
+	size_t len, cap;
+	int count, bad;
+	const char *who;
+};
+
+static void env_file(const char *name, int type, void *arg)
+{
+	struct envdir *e = arg;
+	char val[4096];
+	(void)type;
+	if (strchr(name, '=') || e->bad)
+		return;
+	ssize_t n = slurp(e->dfd, name, val, sizeof val);
+	if (n < 0) {
+		if (errno == EISDIR)
+			return;
+		say_errno(e->who, "env", errno);
+		e->bad = 1;
+		return;
+	}
+	size_t vlen = 0;
+	if (n > 0) {
+		vlen = strcspn(val, "\n");
+		for (size_t i = 0; i < vlen; i++)  /* envdir: NUL stands for newline */
+			if (!val[i])
+				val[i] = '\n';
+		while (vlen > 0 && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t'))
+			vlen--;
+	}
+	size_t nlen = strlen(name), need = nlen + 1 + vlen + 1;
+	if (e->len + need > e->cap) {
+		size_t cap = (e->cap + need) * 2;
+		char *b = realloc(e->buf, cap);
+		if (!b) {
+			say(e->who, "env", "out of memory");
+			e->bad = 1;
+			return;
+		}
+		e->buf = b;
+		e->cap = cap;
+	}
+	char *p = e->buf + e->len;
+	memcpy(p, name, nlen);
+	if (n > 0) {
+		p[nlen] = '=';
+		memcpy(p + nlen + 1, val, vlen);
+		p[nlen + 1 + vlen] = 0;
+	} else {
+		p[nlen] = 0;
+		need = nlen + 1;
+	}
+	e->len += need;
+	e->count++;
+}
+
+extern char **environ;
+
+static int env_overridden(const struct envdir *e, const char *var)
+{
+	size_t vn = strcspn(var, "=");
+	const char *p = e->buf;
+	for (int i = 0; i < e->count; i++) {
+		size_t pn = strcspn(p, "=");
+		if (pn == vn && !memcmp(p, var, vn))
+			return 1;
+		p += strlen(p) + 1;
+	}
+	return 0;
+}
+
+static char **read_env(int dfd, const char *who, int *bad)
+{
+	struct envdir e = { .who = who };
+	e.dfd = openat(dfd, "env", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (e.dfd < 0) {
+		say_errno(who, "env", errno);
+		*bad = 1;
+		return NULL;
+	}
+	if (each_entry(e.dfd, env_file, &e) < 0) {
+		say_errno(who, "env", errno);
+		e.bad = 1;
+	}
+	close(e.dfd);
+	if (e.bad) {
+		free(e.buf);
+		*bad = 1;
+		return NULL;
+	}
+	size_t n = 0;
+	for (char **v = environ; *v; v++)
+		n++;
+	size_t ptrs = (n + (size_t)e.count + 1) * sizeof(char *);
+	char **env = malloc(ptrs + e.len);
+	if (!env) {
+		free(e.buf);
+		say(who, "env", "out of memory");
+		*bad = 1;
+		return NULL;
+	}
+	char *strs = (char *)env + ptrs;
+	if (e.len)
+		memcpy(strs, e.buf, e.len);
+	free(e.buf);
+	e.buf = strs;
+	size_t k = 0;
+	for (char **v = environ; *v; v++)
+		if (!env_overridden(&e, *v))
+			env[k++] = *v;
+	char *p = strs;
+	for (int i = 0; i < e.count; i++, p += strlen(p) + 1)
+		if (strchr(p, '='))
+			env[k++] = p;
+	env[k] = NULL;
+	return env;
+}
+
+/* Read the files of a service dir into the slot (and *ru, *envp for this
+ * start). Returns -1, having said why, when the dir is unusable. */
+int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp)
+{
+	struct config c = { .s = s, .dfd = dfd, .ru = ru };
+	memset(ru, 0, sizeof *ru);
+	*envp = NULL;
+	s->timeout_kill = 7000;
+	s->timeout_finish = 5000;
+	s->max_failures = 0;
+	s->down_signal = SIGTERM;
+	s->restart = R_ALWAYS;
+	s->notify_fd = -1;
+	memset(s->exitcodes, 0, sizeof s->exitcodes);
+	s->exitcodes[0] = 1;  /* exit code 0 is expected */
+	s->flags &= (uint16_t)~F_FINISH;
+
+	if (each_entry(dfd, read_file, &c) < 0) {
+		say_errno(s->name, "service dir", errno);
+		return -1;
+	}
+	if (!c.run) {
+		say(s->name, "run", "missing");
+		c.bad = 1;
+	}
+	if (!c.bad && c.env)
+		*envp = read_env(dfd, s->name, &c.bad);
+	return c.bad ? -1 : 0;
+}

@@ -1,1 +1,647 @@
+/* supervise.c: the life of one service.
+ *
+ * Each slot of svc[] is a service or the logger of one. A slot is in one
+ * of the states of SPEC section 4 and moves only here:
+ *
+ *   DOWN --start--> STARTING --ready--> UP
+ *     ^                 |                |
+ *     |                 +----stop--------+--> STOPPING
+ *     |                 |                        |
+ *     |            run ends (either way, or after STOPPING)
+ *     |                 v
+ *     |      FINISHING (if ./finish) ----> decide():
+ *     +-------- want down, once, 125, restart policy says no
+ *               run lasted >= 5 s, or svctl restart/up: start at once
+ *               run lasted < 5 s: BACKOFF (100 ms * 2^(k-1), at most 60 s)
+ *               k reached max-failures: FATAL
+ *
+ * Nothing here blocks or sleeps: a wait is a deadline in the slot, and the
+ * event loop in init.c wakes up for the nearest one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "init.h"
+
+#define FAIL_MS      5000    /* a run shorter than this is a failure */
+#define BACKOFF_MIN  100     /* first backoff, doubled each failure */
+#define BACKOFF_MAX  60000
+#define EOF_GRACE    1000    /* logger: time to drain the pipe and exit */
+
+static void decide(struct service *s, int finish_status);
+
+void svc_dirty(struct service *s)
+{
+	status_dirty((int)(s - svc));
+}
+
+static void set_state(struct service *s, int st)
+{
+	s->state = (uint8_t)st;
+	if (st != S_STOPPING && st != S_FINISHING && st != S_BACKOFF)
+		s->deadline = 0;
+	svc_dirty(s);
+}
+
+static struct service *peer(struct service *s)
+{
+	return s->peer >= 0 ? &svc[s->peer] : NULL;
+}
+
+static int running(const struct service *s)
+{
+	return s->state == S_STARTING || s->state == S_UP || s->state == S_STOPPING;
+}
+
+static void close_fd(int32_t *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* ---- the table ---- */
+
+struct service *svc_find(const char *name)
+{
+	for (int i = 0; i < nslot; i++)
+		if ((svc[i].flags & F_USED) && !(svc[i].flags & F_LOGGER) &&
+		    !strcmp(svc[i].name, name))
+			return &svc[i];
+	return NULL;
+}
+
+/* A fresh slot, or NULL when the table is full. Loggers share the table,
+ * so MAXSVC services with a logger each still fit. */
+static struct service *slot_new(void)
+{
+	int i;
+	for (i = 0; i < nslot; i++)
+		if (!(svc[i].flags & F_USED))
+			break;
+	if (i == MAXSLOT)
+		return NULL;
+	if (i == nslot)
+		nslot++;
+	struct service *s = &svc[i];
+	memset(s, 0, sizeof *s);
+	s->flags = F_USED;
+	s->peer = -1;
+	s->notify = -1;
+	s->notify_fd = -1;
+	s->logpipe[0] = s->logpipe[1] = -1;
+	svc_dirty(s);
+	return s;
+}
+
+struct service *svc_new(const char *name)
+{
+	int count = 0;
+	for (int i = 0; i < nslot; i++)
+		count += (svc[i].flags & (F_USED | F_LOGGER)) == F_USED;
+	struct service *s = count < MAXSVC ? slot_new() : NULL;
+	if (!s) {
+		say(name, "not supervised", "too many services (limit 1024)");
+		return NULL;
+	}
+	memcpy(s->name, name, strlen(name) + 1);
+	s->want = 1;
+	return s;
+}
+
+void svc_forget(struct service *s)
+{
+	struct service *l = peer(s);
+	if (l && (l->flags & F_LOGGER)) {
+		memset(l, 0, sizeof *l);
+		svc_dirty(l);
+	}
+	close_fd(&s->logpipe[0]);
+	close_fd(&s->logpipe[1]);
+	close_fd(&s->notify);
+	memset(s, 0, sizeof *s);
+	svc_dirty(s);
+	while (nslot > 0 && !(svc[nslot - 1].flags & F_USED))
+		nslot--;
+}
+
+/* ---- starting a process ---- */
+
+/* Written by the vfork child when exec fails; the parent is suspended
+ * until the child has exec'd or exited, so reading it after vfork()
+ * returns is race-free. */
+static volatile int child_errno;
+
+struct spawn {
+	const char *prog;          /* "./run" or "./finish" */
+	char *argv[4];
+	char **envp;
+	int dirfd;                 /* the service dir: cwd of the child */
+	int in, out;               /* fds for 0 and 1+2; -1 keeps init's */
+	int notify_w, notify_to;   /* readiness pipe and its number in the child */
+	struct runas ru;
+};
+
+extern char **environ;
+extern int devnull;            /* init.c: /dev/null, close-on-exec */
+extern struct rlimit nofile0;  /* init.c: RLIMIT_NOFILE init started with */
+
+/* dup2 that also clears close-on-exec when from == to. */
+static int move_fd(int from, int to)
+{
+	if (from == to)
+		return fcntl(to, F_SETFD, 0);
+	return dup2(from, to) < 0 ? -1 : 0;
+}
+
+/* In the vfork child: only syscalls, no allocation, no stdio. The signal
+ * mask is emptied with the raw syscall so that signals libc keeps for
+ * itself are unblocked too; dispositions are already default (init reset
+ * them at start and never installs a handler). */
+static void __attribute__((noreturn)) child(const struct spawn *sp)
+{
+	static const uint64_t none = 0;
+	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none) < 0 ||
+	    setsid() < 0 || fchdir(sp->dirfd) < 0 ||
+	    move_fd(sp->in >= 0 ? sp->in : devnull, 0) < 0 ||
+	    (sp->out >= 0 && (move_fd(sp->out, 1) < 0 || move_fd(sp->out, 2) < 0)) ||
+	    (sp->notify_w >= 0 && move_fd(sp->notify_w, sp->notify_to) < 0) ||
+	    setrlimit(RLIMIT_NOFILE, &nofile0) < 0)
+		goto fail;
+	if (sp->ru.set) {
+		if (setgroups((size_t)sp->ru.ngroups, sp->ru.groups) < 0 ||
+		    setgid(sp->ru.gid) < 0 || setuid(sp->ru.uid) < 0)
+			goto fail;
+	}
+	execve(sp->prog, sp->argv, sp->envp ? sp->envp : environ);
+fail:
+	child_errno = errno;
+	_exit(127);
+}
+
+/* Start a child; returns its pid, or -1 with errno set (fork or exec). */
+static pid_t spawn(const struct spawn *sp)
+{
+	child_errno = 0;
+	pid_t pid = vfork();
+	if (pid == 0)
+		child(sp);
+	if (pid < 0)
+		return -1;
+	if (child_errno) {
+		int e = child_errno;
+		/* the child exited: reap it here so no one else sees it */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		errno = e;
+		return -1;
+	}
+	return pid;
+}
+
+/* ---- the logger pipe ----
+ * init holds both ends of a service's log pipe from the logger's start
+ * until the service is stopped for good, so either side may restart
+ * without losing a line: what the service wrote waits in the pipe. */
+
+static void log_start_if_down(struct service *l)
+{
+	l->want = 1;
+	l->flags &= (uint16_t)~F_EOFWAIT;
+	if (l->state == S_DOWN)
+		svc_start(l);
+	else if (running(l) || l->state == S_FINISHING)
+		l->flags |= F_NOW;  /* draining an old pipe: restart on the new one */
+}
+
+/* Make sure a service with log/ has its pipe and a running logger. */
+static int log_ensure(struct service *s)
+{
+	struct service *l = peer(s);
+	if (!l) {
+		if (!(l = slot_new())) {
+			say(s->name, "log", "no free slot for the logger");
+			return -1;
+		}
+		size_t n = strnlen(s->name, NAMELEN);
+		memcpy(l->name, s->name, n);
+		memcpy(l->name + n, "/log", 5);
+		l->flags |= F_LOGGER;
+		l->peer = (int32_t)(s - svc);
+		s->peer = (int32_t)(l - svc);
+	}
+	if (s->logpipe[1] < 0) {
+		close_fd(&s->logpipe[0]);  /* an old logger drains its own copy */
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			say_errno(s->name, "log pipe", errno);
+			return -1;
+		}
+		s->logpipe[0] = p[0];
+		s->logpipe[1] = p[1];
+	}
+	log_start_if_down(l);
+	return 0;
+}
+
+/* The service is stopped for good: close init's write end so the logger
+ * reads to EOF and exits; stop it for real if it is still there after
+ * EOF_GRACE (a stray process of the service may hold the pipe). */
+static void log_close(struct service *s)
+{
+	struct service *l = peer(s);
+	close_fd(&s->logpipe[1]);
+	if (!l)
+		return;
+	l->want = 0;
+	l->flags &= (uint16_t)~F_NOW;
+	if (running(l)) {
+		l->flags |= F_EOFWAIT;
+		l->deadline = now_ms + EOF_GRACE;
+		set_state(l, S_STOPPING);
+	} else if (l->state != S_FINISHING) {
+		close_fd(&s->logpipe[0]);
+		set_state(l, S_DOWN);
+	}
+}
+
+/* A slot reached DOWN or FATAL with nothing running. */
+static void settled(struct service *s)
+{
+	if (s->flags & F_LOGGER) {
+		struct service *m = peer(s);
+		if (m && m->logpipe[1] < 0)
+			close_fd(&m->logpipe[0]);
+		if (m && (m->flags & F_GONE) && m->state == S_DOWN)
+			svc_forget(m);
+		return;
+	}
+	if (!s->want || (s->flags & F_GONE) || shutting_down) {
+		log_close(s);
+		struct service *l = peer(s);
+		if ((s->flags & F_GONE) && (!l || l->state == S_DOWN || l->state == S_FATAL))
+			svc_forget(s);
+	}
+}
+
+/* ---- start, stop ---- */
+
+static void to_backoff(struct service *s, const char *why);
+
+void svc_start(struct service *s)
+{
+	int dfd = svdir_open_service(s);
+	if (dfd < 0) {
+		set_state(s, S_FATAL);
+		return;
+	}
+	struct spawn sp = { .prog = "./run", .argv = { "./run", NULL },
+			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1 };
+	if (svdir_read_config(s, dfd, &sp.ru, &sp.envp) < 0) {
+		close(dfd);
+		set_state(s, S_FATAL);
+		settled(s);
+		return;
+	}
+	if (s->flags & F_LOGGER) {
+		sp.in = peer(s)->logpipe[0];
+	} else if (s->flags & F_HASLOG) {
+		if (log_ensure(s) == 0)
+			sp.out = s->logpipe[1];
+	}
+	int np[2] = { -1, -1 };
+	if (s->notify_fd >= 0) {
+		if (pipe2(np, O_CLOEXEC | O_NONBLOCK) < 0) {
+			say_errno(s->name, "notification-fd pipe", errno);
+			np[0] = np[1] = -1;
+		}
+		sp.notify_w = np[1];
+		sp.notify_to = s->notify_fd;
+	}
+
+	pid_t pid = spawn(&sp);
+	int err = errno;
+	close(dfd);
+	free(sp.envp);
+	if (np[1] >= 0)
+		close(np[1]);
+	if (pid < 0) {
+		if (np[0] >= 0)
+			close(np[0]);
+		s->started = now_ms;
+		if (err == EACCES || err == ENOENT) {
+			/* run itself not executable is a config error (fatal);
+			 * a missing interpreter or a failing user switch is not */
+			int d = svdir_open_service(s);
+			int x = d >= 0 && faccessat(d, "run", X_OK, 0) == 0;
+			if (d >= 0)
+				close(d);
+			if (!x) {
+				say(s->name, "run", "not executable");
+				set_state(s, S_FATAL);
+				settled(s);
+				return;
+			}
+		}
+		say_errno(s->name, "exec run", err);
+		to_backoff(s, NULL);
+		return;
+	}
+	if (s->flags & F_AUTO)
+		s->restarts++;
+	s->flags &= (uint16_t)~(F_AUTO | F_NOW | F_READY);
+	s->pid = pid;
+	s->started = now_ms;
+	s->notify = np[0];
+	if (np[0] < 0)
+		s->flags |= F_READY;
+	set_state(s, np[0] >= 0 ? S_STARTING : S_UP);
+}
+
+/* Send the stop signal (and SIGCONT, so a stopped process sees it) to the
+ * whole process group; SIGKILL follows at the deadline. */
+void svc_stop(struct service *s)
+{
+	if (s->state != S_STARTING && s->state != S_UP)
+		return;
+	if (kill(-s->pid, s->down_signal) < 0)
+		kill(s->pid, s->down_signal);
+	kill(-s->pid, SIGCONT);
+	s->deadline = now_ms + s->timeout_kill;
+	set_state(s, S_STOPPING);
+}
+
+static void to_backoff(struct service *s, const char *why)
+{
+	(void)why;
+	s->failures++;
+	if (s->max_failures && s->failures >= s->max_failures) {
+		char n[16];
+		snprintf(n, sizeof n, "%u", s->failures);
+		say(s->name, "fatal: consecutive failures", n);
+		set_state(s, S_FATAL);
+		settled(s);
+		return;
+	}
+	uint32_t k = s->failures < 17 ? s->failures : 17;
+	int64_t wait = (int64_t)BACKOFF_MIN << (k - 1);
+	if (wait > BACKOFF_MAX)
+		wait = BACKOFF_MAX;
+	s->flags |= F_AUTO;
+	s->deadline = now_ms + wait;
+	set_state(s, S_BACKOFF);
+}
+
+/* ---- run or finish ended ---- */
+
+static void start_finish(struct service *s)
+{
+	int st = s->last_status;
+	char code[12], sig[12];
+	snprintf(code, sizeof code, "%d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	snprintf(sig, sizeof sig, "%d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	int dfd = svdir_open_service(s);
+	struct spawn sp = { .prog = "./finish", .argv = { "./finish", code, sig, NULL },
+			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1 };
+	pid_t pid = -1;
+	if (dfd >= 0 && svdir_read_config(s, dfd, &sp.ru, &sp.envp) == 0) {
+		if (s->logpipe[1] >= 0)
+			sp.out = s->logpipe[1];
+		pid = spawn(&sp);
+		if (pid < 0)
+			say_errno(s->name, "exec finish", errno);
+		free(sp.envp);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	if (pid < 0) {
+		decide(s, 0);
+		return;
+	}
+	s->pid = pid;
+	s->deadline = now_ms + s->timeout_finish;
+	set_state(s, S_FINISHING);
+}
+
+static int expected_exit(const struct service *s, int st)
+{
+	if (!WIFEXITED(st))
+		return 0;
+	int c = WEXITSTATUS(st);
+	return (s->exitcodes[c / 8] >> (c % 8)) & 1;
+}
+
+/* After run (and finish) ended: restart now, later, or not at all. */
+static void decide(struct service *s, int finish_status)
+{
+	int st = s->last_status;
+	int no_restart = (WIFEXITED(st) && WEXITSTATUS(st) == 125) ||
+			 (WIFEXITED(finish_status) && WEXITSTATUS(finish_status) == 125);
+	if (no_restart || (s->flags & F_ONCE) || (s->flags & F_EOFWAIT))
+		s->want = 0;
+	else if (!(s->flags & F_NOW) &&
+		 (s->restart == R_NEVER ||
+		  (s->restart == R_ONFAILURE && expected_exit(s, st))))
+		s->want = 0;
+	s->flags &= (uint16_t)~(F_ONCE | F_EOFWAIT);
+
+	if (!s->want || shutting_down || (s->flags & F_GONE)) {
+		s->flags &= (uint16_t)~F_NOW;
+		set_state(s, S_DOWN);
+		settled(s);
+		return;
+	}
+	if (s->flags & F_NOW) {
+		s->failures = 0;
+		svc_start(s);
+	} else if (now_ms - s->started >= FAIL_MS) {
+		s->failures = 0;
+		s->flags |= F_AUTO;
+		svc_start(s);
+	} else {
+		to_backoff(s, NULL);
+	}
+}
+
+static void run_ended(struct service *s, int status)
+{
+	s->last_status = status;
+	s->flags |= F_RAN;
+	s->flags &= (uint16_t)~F_READY;
+	s->pid = 0;
+	close_fd(&s->notify);
+	if ((s->flags & F_FINISH) && !(s->flags & F_LOGGER))
+		start_finish(s);
+	else
+		decide(s, 0);
+}
+
+/* A child was reaped: find whose it was. Orphans re-parented to init
+ * match no slot and are simply gone. */
+void svc_reaped(pid_t pid, int status)
+{
+	for (int i = 0; i < nslot; i++) {
+		struct service *s = &svc[i];
+		if (!(s->flags & F_USED) || s->pid != pid)
+			continue;
+		if (s->state == S_FINISHING) {
+			s->pid = 0;
+			decide(s, status);
+		} else {
+			run_ended(s, status);
+		}
+		return;
+	}
+}
+
+/* ---- deadlines ---- */
+
+static void deadline_passed(struct service *s)
+{
+	s->deadline = 0;
+	switch (s->state) {
+	case S_BACKOFF:
+		svc_start(s);
+		break;
+	case S_STOPPING:
+		if (s->flags & F_EOFWAIT) {
+			/* the logger did not exit on EOF: stop it like a service */
+			s->flags &= (uint16_t)~F_EOFWAIT;
+			s->state = S_UP;
+			svc_stop(s);
+			s->flags |= F_EOFWAIT;
+		} else {
+			kill(-s->pid, SIGKILL);
+			kill(s->pid, SIGKILL);
+		}
+		break;
+	case S_FINISHING:
+		kill(-s->pid, SIGKILL);
+		kill(s->pid, SIGKILL);
+		break;
+	}
+}
+
+void svc_timers(void)
+{
+	for (int i = 0; i < nslot; i++)
+		if (svc[i].deadline && svc[i].deadline <= now_ms)
+			deadline_passed(&svc[i]);
+}
+
+int64_t svc_next_deadline(void)
+{
+	int64_t next = 0;
+	for (int i = 0; i < nslot; i++)
+		if (svc[i].deadline && (!next || svc[i].deadline < next))
+			next = svc[i].deadline;
+	return next;
+}
+
+/* ---- readiness (notification-fd) ---- */
+
+void svc_ready_input(struct service *s)
+{
+	char buf[64];
+	ssize_t n = read(s->notify, buf, sizeof buf);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n > 0 && !memchr(buf, '\n', (size_t)n))
+		return;
+	close_fd(&s->notify);  /* newline, EOF or error: done listening */
+	if (n > 0) {
+		s->flags |= F_READY;
+		if (s->state == S_STARTING)
+			set_state(s, S_UP);
+		else
+			svc_dirty(s);
+	}
+}
+
+/* ---- commands from svctl, in the order they came ---- */
+
+void svc_command(struct service *s, const char *cmd)
+{
+	if (!strcmp(cmd, "up") || !strcmp(cmd, "once") || !strcmp(cmd, "restart")) {
+		int restart = cmd[0] == 'r';
+		s->want = 1;
+		s->flags &= (uint16_t)~(F_ONCE | F_GONE);
+		if (cmd[0] == 'o')
+			s->flags |= F_ONCE;
+		else
+			s->failures = 0;
+		switch (s->state) {
+		case S_DOWN: case S_BACKOFF: case S_FATAL:
+			s->failures = 0;
+			s->flags &= (uint16_t)~F_AUTO;
+			svc_start(s);
+			break;
+		case S_STARTING: case S_UP:
+			if (restart) {
+				s->flags |= F_NOW;
+				svc_stop(s);
+			}
+			break;
+		default:  /* stopping or finishing: start as soon as it ends */
+			if (cmd[0] != 'o')
+				s->flags |= F_NOW;
+		}
+	} else if (!strcmp(cmd, "down")) {
+		s->want = 0;
+		s->flags &= (uint16_t)~(F_NOW | F_ONCE);
+		if (s->state == S_STARTING || s->state == S_UP) {
+			svc_stop(s);
+		} else if (s->state == S_BACKOFF || s->state == S_FATAL) {
+			set_state(s, S_DOWN);
+			settled(s);
+		}
+	} else {
+		int sig = signal_number(cmd);
+		if (sig > 0 && s->pid > 0 && running(s))
+			kill(s->pid, sig);
+	}
+	svc_dirty(s);
+}
+
+/* ---- whole-table operations ---- */
+
+/* Shutdown: stop every service at once; loggers follow their service. */
+void svc_want_all_down(void)
+{
+	for (int i = 0; i < nslot; i++) {
+		struct service *s = &svc[i];
+		if (!(s->flags & F_USED) || (s->flags & F_LOGGER))
+			continue;
+		s->want = 0;
+		s->flags &= (uint16_t)~(F_NOW | F_ONCE);
+		if (s->state == S_STARTING || s->state == S_UP)
+			svc_stop(s);
+		else if (s->state != S_STOPPING && s->state != S_FINISHING) {
+			set_state(s, S_DOWN);
+			settled(s);
+		}
+	}
+}
+
+int svc_all_down(void)
+{
+	for (int i = 0; i < nslot; i++)
+		if ((svc[i].flags & F_USED) && svc[i].pid > 0)
+			return 0;
+	return 1;
+}
+
+/* The service dir gained or lost log/ (seen at a rescan). */
+void svc_log_check(struct service *s)
+{
+	(void)s;
+}
