@@ -7,8 +7,8 @@ CFLAGS ?= -Os -pipe
 WARN    = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wconversion \
           -Wno-sign-conversion -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS += $(WARN) -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-          -fno-stack-protector
-LDFLAGS ?= -static -s -Wl,--gc-sections
+          -fno-stack-protector -fno-ident
+LDFLAGS ?= -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,-z,norelro
 PREFIX ?= /usr/local
 SBINDIR = $(PREFIX)/sbin
 MANDIR  = $(PREFIX)/share/man/man8

@@ -35,12 +35,9 @@ int control_fd(void)
 	return ctlfd;
 }
 
-/* RUNDIR/file into path (4096 bytes). */
 static const char *rpath(char *path, const char *file)
 {
-	if (snprintf(path, 4096, "%s/%s", rundir, file) >= 4096)
-		return "";
-	return path;
+	return join(path, rundir, file);
 }
 
 /* mkdir -p, each new level 0755 */
@@ -88,7 +85,9 @@ int control_open(void)
 		return -1;
 	}
 	char buf[16];
-	int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+	char *end = fmt_int(buf, getpid());
+	*end++ = '\n';
+	int n = (int)(end - buf);
 	if (ftruncate(lockfd, 0) < 0 || pwrite(lockfd, buf, (size_t)n, 0) != n ||
 	    fchmod(lockfd, 0644) < 0) {
 		say_errno(NULL, path, errno);
@@ -110,7 +109,8 @@ int control_open(void)
 	head.magic = STATUS_MAGIC;
 	head.slotsize = sizeof(struct service);
 	head.pid = (int32_t)getpid();
-	status_flush();
+	/* the status file stays empty (svctl: "no live init") until the
+	 * loop's first flush, after SVDIR has been read */
 	return 0;
 }
 
@@ -228,6 +228,10 @@ static void command(char *line, size_t len)
 			request_shutdown(cmd[0] == 'p' ? 'p' : cmd[0] == 'r' ? 'r' : 'h');
 		head.ack = token;
 		head_dirty = 1;
+		return;
+	}
+	if (n == 1 && known(cmd)) {
+		say(NULL, "control: service name missing", printable(cmd, strlen(cmd)));
 		return;
 	}
 	if (n != 2 || !known(cmd)) {

@@ -110,6 +110,41 @@ void say_errno(const char *who, const char *what, int err)
 	say(who, what, strerror(err));
 }
 
+/* Decimal text of v at p, no NUL; returns the end. (No printf in this
+ * binary: it would be a fifth of its size.) */
+char *fmt_uint(char *p, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+char *fmt_int(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return fmt_uint(p, (uint64_t)0 - (uint64_t)v);
+	}
+	return fmt_uint(p, (uint64_t)v);
+}
+
+/* dir + "/" + file into buf (size PATH_MAX); "" if it does not fit. */
+const char *join(char *buf, const char *dir, const char *file)
+{
+	size_t a = strlen(dir), b = strlen(file);
+	if (a + b + 2 > PATH_MAX)
+		return "";
+	memcpy(buf, dir, a);
+	buf[a] = '/';
+	memcpy(buf + a + 1, file, b + 1);
+	return buf;
+}
+
 int parse_uint(const char *s, uint32_t max, uint32_t *out)
 {
 	uint64_t v = 0;
@@ -207,7 +242,8 @@ static pid_t start_process(char *const argv[], int own_group)
 		if (own_group && setpgid(0, 0) == 0 && isatty(0) && tcgetpgrp(0) == getpgid(getppid()))
 			tcsetpgrp(0, getpid());  /* SIGTTOU is still blocked here */
 		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
-		setrlimit(RLIMIT_NOFILE, &nofile0);
+		if (nofile0.rlim_cur != nofile0.rlim_max)
+			syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &nofile0, NULL);
 		execvp(argv[0], argv);
 		exec_errno = errno;
 		_exit(127);
@@ -327,7 +363,7 @@ static void signal_children(int sig)
 			if (parse_uint(name, INT_MAX, &pid) < 0)
 				continue;
 			char path[64], stat[512];
-			snprintf(path, sizeof path, "/proc/%u/stat", pid);
+			memcpy(fmt_uint(stpcpy(path, "/proc/"), pid), "/stat", 6);
 			int fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				continue;
@@ -336,10 +372,14 @@ static void signal_children(int sig)
 			if (len <= 0)
 				continue;
 			stat[len] = 0;
-			char *p = strrchr(stat, ')');  /* comm may hold spaces */
-			int ppid;
-			if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == me)
-				kill((pid_t)pid, sig);
+			/* "pid (comm) S ppid ...": comm may hold spaces and ')' */
+			char *p = strrchr(stat, ')');
+			uint32_t ppid;
+			if (p && p[1] == ' ' && p[2] && p[3] == ' ') {
+				p[4 + strspn(p + 4, "0123456789")] = 0;
+				if (parse_uint(p + 4, INT_MAX, &ppid) == 0 && (pid_t)ppid == me)
+					kill((pid_t)pid, sig);
+			}
 		}
 	}
 	close(dfd);
@@ -381,11 +421,16 @@ static void unmount_all(void)
 			char *line = end - 1;
 			while (line > buf && line[-1] != '\n')
 				line--;
-			char dir[256];
-			if (sscanf(line, "%*s %255s", dir) == 1 && strcmp(dir, "/") &&
-			    strcmp(dir, "/proc") && strcmp(dir, "/dev") && strcmp(dir, "/sys"))
-				umount2(dir, MNT_DETACH);
+			/* "device dir type options 0 0" */
+			char *dir = memchr(line, ' ', (size_t)(end - line));
 			end = line;
+			if (!dir)
+				continue;
+			dir++;
+			dir[strcspn(dir, " \n")] = 0;
+			if (strcmp(dir, "/") && strcmp(dir, "/proc") && strcmp(dir, "/dev") &&
+			    strcmp(dir, "/sys"))
+				umount2(dir, MNT_DETACH);
 		}
 	}
 	mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL);
@@ -574,8 +619,8 @@ static void mount_if(const char *src, const char *dir, const char *type,
 		     unsigned long flags, const char *data)
 {
 	struct stat a, b;
-	char parent[64];
-	snprintf(parent, sizeof parent, "%s/..", dir);
+	char parent[PATH_MAX];
+	join(parent, dir, "..");
 	mkdir(dir, 0755);
 	if (stat(dir, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev)
 		return;  /* already a mount point */
@@ -616,6 +661,22 @@ static const char *absolute(const char *path)
 	strcat(buf, "/");
 	strcat(buf, path);
 	return buf;
+}
+
+/* The kernel starts init without PATH; services need one. */
+static void add_default_path(void)
+{
+	extern char **environ;
+	static char *env[128];
+	size_t n = 0;
+	if (getenv("PATH"))
+		return;
+	while (environ[n] && n < sizeof env / sizeof env[0] - 2)
+		env[n] = environ[n], n++;
+	if (environ[n])
+		return;  /* too many to copy: leave it as it is */
+	env[n] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	environ = env;
 }
 
 static int usage(void)
@@ -681,8 +742,7 @@ static int init_main(int argc, char **argv)
 			break;
 	if (chdir("/") < 0)
 		say_errno(NULL, "/", errno);
-	if (!getenv("PATH"))
-		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	add_default_path();
 
 	/* our own messages go through a non-blocking copy of stderr, so a
 	 * full pipe or a stopped terminal never stops init (a file needs no
@@ -696,10 +756,11 @@ static int init_main(int argc, char **argv)
 
 	/* many services with loggers need many fds; children get the old
 	 * limit back */
-	getrlimit(RLIMIT_NOFILE, &nofile0);
+	/* (raw prlimit64: libc's setrlimit would sync threads we do not have) */
+	syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &nofile0);
 	struct rlimit more = nofile0;
 	more.rlim_cur = more.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &more);
+	syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &more, NULL);
 
 	sigfd = (int)syscall(SYS_signalfd4, -1, &all, sizeof all, SFD_NONBLOCK | SFD_CLOEXEC);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -40,10 +40,7 @@ enum restart { R_ALWAYS, R_ONFAILURE, R_NEVER };
  * `sum` lets a reader detect a slot it read while init was rewriting it. */
 struct service {
 	uint32_t sum;             /* checksum of the rest of the slot */
-	uint32_t ack[4];          /* tokens of the last svctl commands, newest first */
-	char name[NAMELEN + 5];   /* "web", or "web/log" for its logger */
-	uint8_t state, want;      /* enum state; want: 1 up, 0 down */
-	uint16_t flags;           /* F_* */
+	uint32_t ack[2];          /* tokens of the last svctl commands, newest first */
 	int32_t pid;              /* process we wait for: run, or finish */
 	int32_t peer;             /* logger's slot, or a logger's service; -1 */
 	int32_t last_status;      /* wait status of the last run that ended */
@@ -52,13 +49,16 @@ struct service {
 	int64_t started;          /* CLOCK_MONOTONIC ms when run started */
 	int64_t deadline;         /* ms: backoff end, kill or finish timeout; 0 none */
 	/* configuration, read again at each start (servicedir.c) */
-	uint32_t timeout_kill, timeout_finish, max_failures;
-	uint8_t down_signal, restart;
+	uint32_t timeout_kill, timeout_finish;
+	uint16_t max_failures;
 	int16_t notify_fd;        /* notification-fd N, or -1 */
-	uint8_t exitcodes[32];    /* bitmap of expected exit codes */
+	uint8_t down_signal, restart;
+	uint8_t state, want;      /* enum state; want: 1 up, 0 down */
+	uint16_t flags;           /* F_* */
 	/* fds init holds for this slot, all close-on-exec */
 	int32_t logpipe[2];       /* service: pipe to its logger; -1 none */
 	int32_t notify;           /* read end of the readiness pipe; -1 none */
+	char name[NAMELEN + 5];   /* "web", or "web/log" for its logger */
 };
 
 /* Who a process runs as (file `user`); filled at each start. */
@@ -92,6 +92,9 @@ void say(const char *who, const char *what, const char *cause);
 void say_errno(const char *who, const char *what, int err);
 int write_all(int fd, const void *buf, size_t len);
 int parse_uint(const char *s, uint32_t max, uint32_t *out);
+char *fmt_uint(char *p, uint64_t v);
+char *fmt_int(char *p, int64_t v);
+const char *join(char *buf, const char *dir, const char *file);
 int signal_number(const char *name);
 const char *signal_name(int sig);
 int valid_name(const char *name);
@@ -123,6 +126,8 @@ int svdir_watch_fd(void);
 void svdir_inotify_input(void);
 int svdir_read_config(struct service *s, int dirfd, struct runas *ru, char ***envp);
 int svdir_open_service(const struct service *s);
+int svdir_open_service_quiet(const struct service *s);
+int svdir_expected_exit(const struct service *s, int code);
 
 /* ---- control.c ---- */
 int control_open(void);

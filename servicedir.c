@@ -10,8 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,7 +243,7 @@ void svdir_inotify_input(void)
 /* ---- one service dir ---- */
 
 /* Open the dir of a service, or of a logger (NAME/log). */
-int svdir_open_service(const struct service *s)
+int svdir_open_service_quiet(const struct service *s)
 {
 	char path[NAMELEN + 8];
 	const char *name = s->name;
@@ -253,8 +252,12 @@ int svdir_open_service(const struct service *s)
 		strcat(path, "/log");
 		name = path;
 	}
-	int fd = svdirfd < 0 ? -1 :
-		 openat(svdirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return svdirfd < 0 ? -1 : openat(svdirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int svdir_open_service(const struct service *s)
+{
+	int fd = svdir_open_service_quiet(s);
 	if (fd < 0)
 		say_errno(s->name, "service dir", errno);
 	return fd;
@@ -328,6 +331,105 @@ static void read_number(struct config *c, const char *file, uint32_t max, uint32
 		invalid(c, file, v);
 }
 
+/* ---- user: /etc/passwd and /etc/group, read directly (a static
+ * appliance has no name service, and libc's would double our size) ---- */
+
+/* Call fn on each line of path; lines over 1 KiB are skipped. Stops when
+ * fn returns nonzero. */
+static void each_line(const char *path, int (*fn)(char *line, void *arg), void *arg)
+{
+	char buf[4096];
+	size_t have = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (have) {  /* last line without newline */
+				buf[have] = 0;
+				fn(buf, arg);
+			}
+			break;
+		}
+		have += (size_t)n;
+		char *start = buf, *nl;
+		while ((nl = memchr(start, '\n', have - (size_t)(start - buf)))) {
+			*nl = 0;
+			if (fn(start, arg))
+				goto done;
+			start = nl + 1;
+		}
+		have -= (size_t)(start - buf);
+		memmove(buf, start, have);
+		if (have > 1024)
+			have = 0;
+	}
+done:
+	close(fd);
+}
+
+/* Split "a:b:c" in place into at most n fields; returns how many. */
+static int fields(char *line, char **f, int n)
+{
+	int k = 0;
+	while (k < n) {
+		f[k++] = line;
+		line = strchr(line, ':');
+		if (!line)
+			break;
+		*line++ = 0;
+	}
+	return k;
+}
+
+struct lookup {
+	const char *name;   /* user or group name sought */
+	uint32_t id, gid;
+	int found;
+	struct runas *ru;   /* group scan: add the groups listing name */
+};
+
+/* passwd: name:pw:uid:gid:... */
+static int passwd_line(char *line, void *arg)
+{
+	struct lookup *q = arg;
+	char *f[4];
+	if (fields(line, f, 4) < 4 || strcmp(f[0], q->name) ||
+	    parse_uint(f[2], UINT32_MAX, &q->id) < 0 || parse_uint(f[3], UINT32_MAX, &q->gid) < 0)
+		return 0;
+	return q->found = 1;
+}
+
+/* group: name:pw:gid:member,member,... */
+static int group_line(char *line, void *arg)
+{
+	struct lookup *q = arg;
+	char *f[4];
+	uint32_t gid;
+	if (fields(line, f, 4) < 3 || parse_uint(f[2], UINT32_MAX, &gid) < 0)
+		return 0;
+	if (!q->ru) {  /* looking for a group by name */
+		if (strcmp(f[0], q->name))
+			return 0;
+		q->gid = gid;
+		return q->found = 1;
+	}
+	struct runas *ru = q->ru;  /* collecting the groups of a user */
+	for (char *m = f[3]; m && *m;) {
+		size_t len = strcspn(m, ",");
+		if (len == strlen(q->name) && !memcmp(m, q->name, len) && gid != ru->gid &&
+		    ru->ngroups < (int)(sizeof ru->groups / sizeof ru->groups[0])) {
+			ru->groups[ru->ngroups++] = gid;
+			break;
+		}
+		m += len + (m[len] == ',');
+	}
+	return 0;
+}
+
 static void read_user(struct config *c)
 {
 	char buf[256];
@@ -340,58 +442,77 @@ static void read_user(struct config *c)
 	if (group)
 		*group++ = 0;
 	struct runas *ru = c->ru;
-	uint32_t id;
-	struct passwd *pw = getpwnam(user);
-	if (pw) {
-		ru->uid = pw->pw_uid;
-		ru->gid = pw->pw_gid;
-	} else if (parse_uint(user, 0x7fffffff, &id) == 0) {
-		ru->uid = id;
-		ru->gid = id;
-	} else {
+	struct lookup q = { .name = user };
+	each_line("/etc/passwd", passwd_line, &q);
+	if (!q.found && parse_uint(user, INT32_MAX, &q.id) == 0)
+		q.gid = q.id;  /* a number not in passwd: uid, and gid the same */
+	else if (!q.found) {
 		say(c->s->name, "user", *user ? "unknown user" : "empty");
 		c->bad = 1;
 		return;
 	}
+	ru->uid = q.id;
+	ru->gid = q.gid;
+	ru->groups[0] = q.gid;
 	ru->ngroups = 1;
-	ru->groups[0] = ru->gid;
-	if (group) {
-		struct group *gr = getgrnam(group);
-		if (gr)
-			ru->gid = gr->gr_gid;
-		else if (parse_uint(group, 0x7fffffff, &id) == 0)
-			ru->gid = id;
-		else {
+	if (group) {  /* USER:GROUP: that group alone */
+		struct lookup g = { .name = group };
+		each_line("/etc/group", group_line, &g);
+		if (!g.found && parse_uint(group, INT32_MAX, &g.gid) < 0) {
 			say(c->s->name, "user", "unknown group");
 			c->bad = 1;
 			return;
 		}
-		ru->groups[0] = ru->gid;
-	} else if (pw) {
-		int n = (int)(sizeof ru->groups / sizeof ru->groups[0]);
-		if (getgrouplist(user, ru->gid, ru->groups, &n) >= 0)
-			ru->ngroups = n;
+		ru->gid = ru->groups[0] = g.gid;
+	} else if (q.found) {  /* USER: its primary group and every group listing it */
+		struct lookup g = { .name = user, .ru = ru };
+		each_line("/etc/group", group_line, &g);
 	}
 	ru->set = 1;
+}
+
+/* Is code listed in the exitcodes text? -1 if the text is invalid. */
+static int listed(char *text, int code, const char **bad)
+{
+	int found = 0;
+	for (char *w = strtok(text, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
+		uint32_t c;
+		if (parse_uint(w, 255, &c) < 0) {
+			*bad = w;
+			return -1;
+		}
+		found |= (int)c == code;
+	}
+	return found;
 }
 
 static void read_exitcodes(struct config *c)
 {
 	char buf[1024];
+	const char *bad;
 	if (slurp(c->dfd, "exitcodes", buf, sizeof buf) < 0) {
 		say_errno(c->s->name, "exitcodes", errno);
 		c->bad = 1;
-		return;
+	} else if (listed(buf, -1, &bad) < 0) {
+		invalid(c, "exitcodes", bad);
 	}
-	memset(c->s->exitcodes, 0, sizeof c->s->exitcodes);
-	for (char *w = strtok(buf, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
-		uint32_t code;
-		if (parse_uint(w, 255, &code) < 0) {
-			invalid(c, "exitcodes", w);
-			return;
-		}
-		c->s->exitcodes[code / 8] |= (uint8_t)(1u << (code % 8));
-	}
+}
+
+/* Restart on-failure: is this exit code one of the expected ones? Read
+ * when the run ends (checked at its start), so the table stays small. */
+int svdir_expected_exit(const struct service *s, int code)
+{
+	char buf[1024];
+	const char *bad;
+	int dfd = svdir_open_service_quiet(s);
+	if (dfd < 0)
+		return code == 0;
+	ssize_t n = slurp(dfd, "exitcodes", buf, sizeof buf);
+	close(dfd);
+	if (n < 0)
+		return code == 0;
+	int r = listed(buf, code, &bad);
+	return r < 0 ? code == 0 : r;
 }
 
 static void read_file(const char *name, int type, void *arg)
@@ -414,7 +535,8 @@ static void read_file(const char *name, int type, void *arg)
 	} else if (!strcmp(name, "timeout-finish")) {
 		read_number(c, name, 86400000, &s->timeout_finish);
 	} else if (!strcmp(name, "max-failures")) {
-		read_number(c, name, 1000000, &s->max_failures);
+		read_number(c, name, 65535, &v);
+		s->max_failures = (uint16_t)v;
 	} else if (!strcmp(name, "notification-fd")) {
 		read_number(c, name, 1023, &v);
 		if (!c->bad && v < 3)
@@ -448,64 +570,61 @@ static void read_file(const char *name, int type, void *arg)
 }
 
 /* ---- env/: each file NAME sets NAME to its first line; an empty file
- * unsets NAME. The result is one malloc'd block: pointers, then strings. */
+ * unsets NAME. The new environment is built in static buffers: it is
+ * used once, by the spawn that follows. */
+
+#define ENV_MAX   512            /* variables in all */
+#define ENV_BYTES (64 * 1024)    /* bytes of env/ values in all */
+static char *new_env[ENV_MAX + 1];
+static char envbuf[ENV_BYTES];
 
 struct envdir {
-	int dfd;
-	char *buf;       /* "NAME=value\0" or "NAME\0" (unset) entries */
-	size_t len, cap;
-	int count, bad;
+	int dfd, count, bad;
+	size_t len;
+	char *start[ENV_MAX];        /* "NAME=value" or "NAME" (unset) */
 	const char *who;
 };
 
 static void env_file(const char *name, int type, void *arg)
 {
 	struct envdir *e = arg;
-	char val[4096];
 	(void)type;
 	if (strchr(name, '=') || e->bad)
 		return;
-	ssize_t n = slurp(e->dfd, name, val, sizeof val);
-	if (n < 0) {
-		if (errno == EISDIR)
-			return;
-		say_errno(e->who, "env", errno);
+	size_t nlen = strlen(name), room = ENV_BYTES - e->len;
+	if (e->count == ENV_MAX || nlen + 2 > room) {
+		say(e->who, "env", "too many variables");
 		e->bad = 1;
 		return;
 	}
-	size_t vlen = 0;
-	if (n > 0) {
-		vlen = strcspn(val, "\n");
-		for (size_t i = 0; i < vlen; i++)  /* envdir: NUL stands for newline */
-			if (!val[i])
-				val[i] = '\n';
-		while (vlen > 0 && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t'))
-			vlen--;
-	}
-	size_t nlen = strlen(name), need = nlen + 1 + vlen + 1;
-	if (e->len + need > e->cap) {
-		size_t cap = (e->cap + need) * 2;
-		char *b = realloc(e->buf, cap);
-		if (!b) {
-			say(e->who, "env", "out of memory");
-			e->bad = 1;
-			return;
-		}
-		e->buf = b;
-		e->cap = cap;
-	}
-	char *p = e->buf + e->len;
+	char *p = envbuf + e->len;
 	memcpy(p, name, nlen);
-	if (n > 0) {
-		p[nlen] = '=';
-		memcpy(p + nlen + 1, val, vlen);
-		p[nlen + 1 + vlen] = 0;
-	} else {
-		p[nlen] = 0;
-		need = nlen + 1;
+	p[nlen] = '=';
+	ssize_t n = slurp(e->dfd, name, p + nlen + 1, room - nlen - 1);
+	if (n < 0) {
+		if (errno != EISDIR) {
+			say_errno(e->who, "env", errno);
+			e->bad = 1;
+		}
+		return;
 	}
-	e->len += need;
-	e->count++;
+	char *v = p + nlen + 1;
+	size_t vlen = strcspn(v, "\n");
+	if (n > 0 && vlen == (size_t)n && (size_t)n == room - nlen - 2) {
+		say(e->who, "env", "values too large");
+		e->bad = 1;
+		return;
+	}
+	for (size_t i = 0; i < vlen; i++)  /* envdir: NUL stands for newline */
+		if (!v[i])
+			v[i] = '\n';
+	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+		vlen--;
+	v[vlen] = 0;
+	if (n == 0)
+		p[nlen] = 0;  /* empty file: unset */
+	e->start[e->count++] = p;
+	e->len += strlen(p) + 1;
 }
 
 extern char **environ;
@@ -513,19 +632,28 @@ extern char **environ;
 static int env_overridden(const struct envdir *e, const char *var)
 {
 	size_t vn = strcspn(var, "=");
-	const char *p = e->buf;
 	for (int i = 0; i < e->count; i++) {
-		size_t pn = strcspn(p, "=");
-		if (pn == vn && !memcmp(p, var, vn))
+		const char *p = e->start[i];
+		if (strcspn(p, "=") == vn && !memcmp(p, var, vn))
 			return 1;
-		p += strlen(p) + 1;
 	}
 	return 0;
 }
 
+static int add_env(size_t *k, char *var, const char *who)
+{
+	if (*k == ENV_MAX) {
+		say(who, "env", "too many variables");
+		return 0;
+	}
+	new_env[(*k)++] = var;
+	return 1;
+}
+
 static char **read_env(int dfd, const char *who, int *bad)
 {
-	struct envdir e = { .who = who };
+	static struct envdir e;
+	e = (struct envdir){ .who = who };
 	e.dfd = openat(dfd, "env", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (e.dfd < 0) {
 		say_errno(who, "env", errno);
@@ -537,37 +665,19 @@ static char **read_env(int dfd, const char *who, int *bad)
 		e.bad = 1;
 	}
 	close(e.dfd);
-	if (e.bad) {
-		free(e.buf);
-		*bad = 1;
-		return NULL;
-	}
-	size_t n = 0;
-	for (char **v = environ; *v; v++)
-		n++;
-	size_t ptrs = (n + (size_t)e.count + 1) * sizeof(char *);
-	char **env = malloc(ptrs + e.len);
-	if (!env) {
-		free(e.buf);
-		say(who, "env", "out of memory");
-		*bad = 1;
-		return NULL;
-	}
-	char *strs = (char *)env + ptrs;
-	if (e.len)
-		memcpy(strs, e.buf, e.len);
-	free(e.buf);
-	e.buf = strs;
 	size_t k = 0;
-	for (char **v = environ; *v; v++)
+	for (char **v = environ; *v && !e.bad; v++)
 		if (!env_overridden(&e, *v))
-			env[k++] = *v;
-	char *p = strs;
-	for (int i = 0; i < e.count; i++, p += strlen(p) + 1)
-		if (strchr(p, '='))
-			env[k++] = p;
-	env[k] = NULL;
-	return env;
+			e.bad = !add_env(&k, *v, who);
+	for (int i = 0; i < e.count && !e.bad; i++)
+		if (strchr(e.start[i], '='))
+			e.bad = !add_env(&k, e.start[i], who);
+	if (e.bad) {
+		*bad = 1;
+		return NULL;
+	}
+	new_env[k] = NULL;
+	return new_env;
 }
 
 /* Read the files of a service dir into the slot (and *ru, *envp for this
@@ -583,8 +693,6 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 	s->down_signal = SIGTERM;
 	s->restart = R_ALWAYS;
 	s->notify_fd = -1;
-	memset(s->exitcodes, 0, sizeof s->exitcodes);
-	s->exitcodes[0] = 1;  /* exit code 0 is expected */
 	s->flags &= (uint16_t)~F_FINISH;
 
 	if (each_entry(dfd, read_file, &c) < 0) {

@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,11 +174,15 @@ static void __attribute__((noreturn)) child(const struct spawn *sp)
 	    move_fd(sp->in >= 0 ? sp->in : devnull, 0) < 0 ||
 	    (sp->out >= 0 && (move_fd(sp->out, 1) < 0 || move_fd(sp->out, 2) < 0)) ||
 	    (sp->notify_w >= 0 && move_fd(sp->notify_w, sp->notify_to) < 0) ||
-	    setrlimit(RLIMIT_NOFILE, &nofile0) < 0)
+	    (nofile0.rlim_cur != nofile0.rlim_max &&
+	     syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &nofile0, NULL) < 0))
 		goto fail;
 	if (sp->ru.set) {
-		if (setgroups((size_t)sp->ru.ngroups, sp->ru.groups) < 0 ||
-		    setgid(sp->ru.gid) < 0 || setuid(sp->ru.uid) < 0)
+		/* raw syscalls: libc's versions would try to reach other
+		 * threads; this child has none and shares init's memory */
+		if (syscall(SYS_setgroups, (long)sp->ru.ngroups, sp->ru.groups) < 0 ||
+		    syscall(SYS_setresgid, sp->ru.gid, sp->ru.gid, sp->ru.gid) < 0 ||
+		    syscall(SYS_setresuid, sp->ru.uid, sp->ru.uid, sp->ru.uid) < 0)
 			goto fail;
 	}
 	execve(sp->prog, sp->argv, sp->envp ? sp->envp : environ);
@@ -331,7 +334,6 @@ void svc_start(struct service *s)
 	pid_t pid = spawn(&sp);
 	int err = errno;
 	close(dfd);
-	free(sp.envp);
 	if (np[1] >= 0)
 		close(np[1]);
 	if (pid < 0) {
@@ -386,7 +388,7 @@ static void to_backoff(struct service *s, const char *why)
 	s->failures++;
 	if (s->max_failures && s->failures >= s->max_failures) {
 		char n[16];
-		snprintf(n, sizeof n, "%u", s->failures);
+		*fmt_uint(n, s->failures) = 0;
 		say(s->name, "fatal: consecutive failures", n);
 		set_state(s, S_FATAL);
 		settled(s);
@@ -407,9 +409,9 @@ static void start_finish(struct service *s)
 {
 	int st = s->last_status;
 	char code[12], sig[12];
-	snprintf(code, sizeof code, "%d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	snprintf(sig, sizeof sig, "%d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	int dfd = svdir_open_service(s);
+	*fmt_int(code, WIFEXITED(st) ? WEXITSTATUS(st) : -1) = 0;
+	*fmt_int(sig, WIFSIGNALED(st) ? WTERMSIG(st) : 0) = 0;
+	int dfd = (s->flags & F_GONE) ? svdir_open_service_quiet(s) : svdir_open_service(s);
 	struct spawn sp = { .prog = "./finish", .argv = { "./finish", code, sig, NULL },
 			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1 };
 	pid_t pid = -1;
@@ -419,8 +421,7 @@ static void start_finish(struct service *s)
 		pid = spawn(&sp);
 		if (pid < 0)
 			say_errno(s->name, "exec finish", errno);
-		free(sp.envp);
-	}
+		}
 	if (dfd >= 0)
 		close(dfd);
 	if (pid < 0) {
@@ -434,10 +435,7 @@ static void start_finish(struct service *s)
 
 static int expected_exit(const struct service *s, int st)
 {
-	if (!WIFEXITED(st))
-		return 0;
-	int c = WEXITSTATUS(st);
-	return (s->exitcodes[c / 8] >> (c % 8)) & 1;
+	return WIFEXITED(st) && svdir_expected_exit(s, WEXITSTATUS(st));
 }
 
 /* After run (and finish) ended: restart now, later, or not at all. */

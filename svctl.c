@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -33,21 +32,27 @@ static char path_buf[4096];
 
 /* the status file as read: header, then slots */
 static struct status_head head;
-static struct service *slots;
+static struct service slots[MAXSLOT];
 static uint32_t nslots;
 
 static const char *in_run(const char *file)
 {
-	snprintf(path_buf, sizeof path_buf, "%s/%s", run_dir, file);
-	return path_buf;
+	return join(path_buf, run_dir, file);
 }
 
+/* "svctl: WHO: CAUSE" on stderr */
 static void err(const char *who, const char *cause)
 {
-	char line[512];
-	int n = snprintf(line, sizeof line, "svctl: %s%s%s\n", who ? who : "", who ? ": " : "", cause);
-	if (n > 0)
-		write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	char line[512], *p = stpcpy(line, "svctl: ");
+	if (who) {
+		size_t n = strnlen(who, 200);
+		memcpy(p, who, n);
+		p = stpcpy(p + n, ": ");
+	}
+	size_t n = strnlen(cause, 200);
+	memcpy(p, cause, n);
+	p[n] = '\n';
+	write_all(2, line, (size_t)(p + n + 1 - line));
 }
 
 static int usage(void)
@@ -98,11 +103,7 @@ static int load(void)
 			break;
 		if (head.sum != checksum((char *)&head + 4, sizeof head - 4))
 			continue;
-		free(slots);
 		nslots = head.nslot;
-		slots = calloc(nslots + 1, sizeof *slots);
-		if (!slots)
-			break;
 		if (nslots && read_full(fd, slots, nslots * sizeof *slots, sizeof head) < 0)
 			break;
 		uint32_t i;
@@ -154,85 +155,105 @@ static int log_pid(const struct service *s)
 	return (l->flags & F_LOGGER) && shows_pid(l) ? l->pid : 0;
 }
 
+/* Output goes through one buffer, written out when full and at the end. */
 struct out {
-	char *buf;
-	size_t len, cap;
+	size_t len;
+	int failed;
+	char buf[64 * 1024];
 };
 
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#include <stdarg.h>
-static void put(struct out *o, const char *fmt, ...)
+static void flush(struct out *o)
 {
-	va_list ap;
-	for (;;) {
-		va_start(ap, fmt);
-		int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if ((size_t)n < o->cap - o->len) {
-			o->len += (size_t)n;
-			return;
-		}
-		size_t cap = (o->cap + (size_t)n + 1) * 2;
-		char *b = realloc(o->buf, cap);
-		if (!b)
-			return;
-		o->buf = b;
-		o->cap = cap;
-	}
+	if (o->len && write_all(1, o->buf, o->len) < 0)
+		o->failed = 1;
+	o->len = 0;
+}
+
+static void put(struct out *o, const char *str)
+{
+	size_t n = strlen(str);
+	if (o->len + n > sizeof o->buf)
+		flush(o);
+	if (n > sizeof o->buf)
+		return;
+	memcpy(o->buf + o->len, str, n);
+	o->len += n;
+}
+
+static void put_int(struct out *o, int64_t v)
+{
+	char num[24];
+	*fmt_int(num, v) = 0;
+	put(o, num);
+}
+
+/* " key=value" or "\"key\":value," */
+static void put_kv(struct out *o, const char *key, int64_t v)
+{
+	put(o, key);
+	put_int(o, v);
 }
 
 static void line(struct out *o, const struct service *s, int64_t now)
 {
-	put(o, "%s %s", s->name, state_name(s->state));
+	put(o, s->name);
+	put(o, " ");
+	put(o, state_name(s->state));
 	if (shows_pid(s)) {
-		put(o, " pid=%d uptime=%llds", s->pid, (long long)((now - s->started) / 1000));
+		put_kv(o, " pid=", s->pid);
+		put_kv(o, " uptime=", (now - s->started) / 1000);
+		put(o, "s");
 		if (s->state == S_UP && (s->flags & F_READY))
 			put(o, " ready");
 	}
-	put(o, " restarts=%u", s->restarts);
+	put_kv(o, " restarts=", s->restarts);
 	if (s->flags & F_RAN) {
 		if (WIFSIGNALED(s->last_status)) {
 			const char *n = signal_name(WTERMSIG(s->last_status));
+			put(o, " signal=");
 			if (n)
-				put(o, " signal=%s", n);
+				put(o, n);
 			else
-				put(o, " signal=%d", WTERMSIG(s->last_status));
+				put_int(o, WTERMSIG(s->last_status));
 		} else {
-			put(o, " exit=%d", WEXITSTATUS(s->last_status));
+			put_kv(o, " exit=", WEXITSTATUS(s->last_status));
 		}
 	}
 	if (s->want != natural_want(s->state))
-		put(o, " want=%s", s->want ? "up" : "down");
+		put(o, s->want ? " want=up" : " want=down");
 	int lp = log_pid(s);
 	if (lp)
-		put(o, " log:pid=%d", lp);
+		put_kv(o, " log:pid=", lp);
 	put(o, "\n");
 }
 
+static void put_or_null(struct out *o, const char *key, int has, int64_t v)
+{
+	put(o, key);
+	if (has)
+		put_int(o, v);
+	else
+		put(o, "null");
+}
+
+/* Names are plain [A-Za-z0-9._@-]: no JSON escaping is needed. */
 static void json(struct out *o, const struct service *s, int64_t now, int first)
 {
 	int running = shows_pid(s), lp = log_pid(s);
 	int ran = (s->flags & F_RAN) != 0, st = s->last_status;
-	put(o, "%s{\"name\":\"%s\",\"state\":\"%s\",", first ? "" : ",", s->name, state_name(s->state));
-	if (running)
-		put(o, "\"pid\":%d,\"uptime_s\":%lld,", s->pid, (long long)((now - s->started) / 1000));
-	else
-		put(o, "\"pid\":null,\"uptime_s\":0,");
-	put(o, "\"ready\":%s,\"restarts\":%u,\"want\":\"%s\",",
-	    s->state == S_UP && (s->flags & F_READY) ? "true" : "false", s->restarts,
-	    s->want ? "up" : "down");
-	if (ran && WIFEXITED(st))
-		put(o, "\"last_exit_code\":%d,\"last_signal\":null,", WEXITSTATUS(st));
-	else if (ran && WIFSIGNALED(st))
-		put(o, "\"last_exit_code\":null,\"last_signal\":%d,", WTERMSIG(st));
-	else
-		put(o, "\"last_exit_code\":null,\"last_signal\":null,");
-	if (lp)
-		put(o, "\"log_pid\":%d}", lp);
-	else
-		put(o, "\"log_pid\":null}");
+	put(o, first ? "{\"name\":\"" : ",{\"name\":\"");
+	put(o, s->name);
+	put(o, "\",\"state\":\"");
+	put(o, state_name(s->state));
+	put_or_null(o, "\",\"pid\":", running, s->pid);
+	put_kv(o, ",\"uptime_s\":", running ? (now - s->started) / 1000 : 0);
+	put(o, s->state == S_UP && (s->flags & F_READY) ? ",\"ready\":true" : ",\"ready\":false");
+	put_kv(o, ",\"restarts\":", s->restarts);
+	put(o, s->want ? ",\"want\":\"up\"" : ",\"want\":\"down\"");
+	put_or_null(o, ",\"last_exit_code\":", ran && WIFEXITED(st), WEXITSTATUS(st));
+	put_or_null(o, ",\"last_signal\":", ran && WIFSIGNALED(st), WTERMSIG(st));
+	put_or_null(o, ",\"log_pid\":", lp != 0, lp);
+	put(o, "}");
 }
 
 static int by_name(const void *a, const void *b)
@@ -242,17 +263,16 @@ static int by_name(const void *a, const void *b)
 
 static int status(char **names, int n, int as_json)
 {
-	struct service **list = calloc(nslots + (size_t)n + 1, sizeof *list);
+	static struct service *list[MAXSLOT];
+	static struct out o;
 	int count = 0, rc = E_OK;
-	if (!list)
-		return E_UNKNOWN;
 	if (n == 0) {
 		for (uint32_t i = 0; i < nslots; i++)
 			if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED)
 				list[count++] = &slots[i];
 		qsort(list, (size_t)count, sizeof *list, by_name);
 	} else {
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < n && count < MAXSLOT; i++) {
 			struct service *s = find(names[i]);
 			if (s)
 				list[count++] = s;
@@ -260,7 +280,6 @@ static int status(char **names, int n, int as_json)
 				err(names[i], "unknown service"), rc = E_UNKNOWN;
 		}
 	}
-	struct out o = { 0 };
 	int64_t now = mono_ms();
 	if (as_json)
 		put(&o, "[");
@@ -274,10 +293,9 @@ static int status(char **names, int n, int as_json)
 	}
 	if (as_json)
 		put(&o, "]\n");
-	if (o.len && write_all(1, o.buf, o.len) < 0)
-		rc = rc ? rc : E_WAIT;
-	free(o.buf);
-	free(list);
+	flush(&o);
+	if (o.failed && rc == E_OK)
+		rc = E_WAIT;
 	return rc;
 }
 
@@ -319,9 +337,15 @@ static int open_control(void)
 
 static int send_line(int fd, const char *cmd, const char *name, uint32_t token)
 {
-	char buf[PIPE_BUF];
-	int n = snprintf(buf, sizeof buf, "%s%s%s @%u\n", cmd, name ? " " : "", name ? name : "", token);
-	if (n < 0 || (size_t)n >= sizeof buf || write_all(fd, buf, (size_t)n) < 0) {
+	/* "\nCMD NAME @TOKEN\n": the leading newline ends any garbage that
+	 * another writer left behind; names are at most 64 bytes, so the
+	 * line is far below PIPE_BUF and its write is atomic */
+	char buf[128], *p = stpcpy(stpcpy(buf, "\n"), cmd);
+	if (name)
+		p = stpcpy(stpcpy(p, " "), name);
+	p = fmt_uint(stpcpy(p, " @"), token);
+	*p++ = '\n';
+	if (write_all(fd, buf, (size_t)(p - buf)) < 0) {
 		err(name ? name : cmd, "cannot send the command");
 		return -1;
 	}
@@ -400,14 +424,21 @@ static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadli
 	}
 }
 
+/* "SECS" or "SECS.FRACTION" to milliseconds */
 static int parse_secs(const char *s, int64_t *ms)
 {
-	char *end;
-	errno = 0;
-	double d = strtod(s, &end);
-	if (errno || end == s || *end || !(d >= 0) || d > 1e9)
+	int64_t v = 0, scale = 1000;
+	int digits = 0;
+	for (; *s >= '0' && *s <= '9' && v < 1000000000; s++, digits++)
+		v = v * 10 + (*s - '0');
+	v *= 1000;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+			if ((scale /= 10) > 0)
+				v += (*s - '0') * scale;
+	if (*s || !digits)
 		return -1;
-	*ms = (int64_t)(d * 1000);
+	*ms = v;
 	return 0;
 }
 
@@ -501,10 +532,12 @@ int svctl_main(int argc, char **argv)
 			else
 				todo[ntodo++] = names[k];
 		if (n == 0) {  /* status -w with no name: every service */
-			static char *all[MAXSLOT];
-			for (uint32_t k = 0; k < nslots; k++)
-				if ((slots[k].flags & (F_USED | F_LOGGER)) == F_USED)
-					all[ntodo++] = strdup(slots[k].name);
+			static char copy[MAXSVC][NAMELEN + 1], *all[MAXSVC];
+			for (uint32_t k = 0; k < nslots && ntodo < MAXSVC; k++)
+				if ((slots[k].flags & (F_USED | F_LOGGER)) == F_USED) {
+					all[ntodo] = copy[ntodo];
+					memcpy(copy[ntodo++], slots[k].name, NAMELEN + 1);
+				}
 			todo = all;
 		}
 	}

@@ -1,3 +1,797 @@
-/* svlog: append stdin to DIR/current, rotate by size. (stub) */
+/* svlog: append stdin to DIR/current, rotate it by size, keep FILES archives.
+ *
+ * Data path: read up to 64 KiB, then write every complete line read (one
+ * write per batch, cut only where the size limit falls) before reading
+ * again. Only an incomplete last line is held in memory, so a SIGKILL loses
+ * at most that line and one in-flight read.
+ *
+ * Lines are never split unless longer than BYTES: such a "long line" starts
+ * a new file and is written in pieces that fill each file to exactly BYTES
+ * (no newline added between pieces), so archives + current, in name order,
+ * are the input byte for byte.
+ *
+ * Write errors: delete archives oldest first and retry; if that is not
+ * enough, keep reading and drop whole lines (counting them), retry every
+ * RETRY_MS, and when writing works again log "svlog: dropped N lines" first.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "init.h"
-int svlog_main(int argc, char **argv) { (void)argc; (void)argv; return 111; }
+
+#define READSZ   (64 * 1024)
+#define TSLEN    28           /* "YYYY-MM-DDTHH:MM:SS.ffffffZ " */
+#define ARCHLEN  26           /* "@YYYYMMDDTHHMMSS.ffffffZ.s" */
+#define RETRY_MS 250          /* retry a failing disk this often */
+#define MINSIZE  100          /* smallest -s: a timestamp and a message fit */
+#define MAXSIZE  ((uint64_t)1 << 40)
+#define MAXKEEP  100000UL
+
+static const char usage_msg[] =
+	"svlog: usage: svlog [-s BYTES] [-n FILES] [-t] DIR\n";
+
+static struct {
+	const char *dir;
+	int dirfd, curfd, sigfd;
+	uint64_t max;          /* -s */
+	uint64_t size;         /* bytes in current */
+	unsigned long keep;    /* -n */
+	int tflag;             /* -t */
+	int midline;   /* current does not end with a newline */
+	int contd;     /* current began inside a line (a long line) */
+	uint64_t lineend;      /* size of current up to its last newline */
+	int streaming; /* the last bytes handed to lg_out() ended inside a line */
+	int inl;       /* the input read so far ends inside a line */
+	int skip;      /* discarding the rest of a line already counted dropped */
+	int failing;   /* writing fails: drop input, retry at retry_at */
+	uint64_t dropped;
+	int64_t retry_at;      /* CLOCK_MONOTONIC ms */
+	int64_t lsec;          /* time of the last archive name made */
+	long lusec;
+	char *buf;             /* complete lines [0,pstart), partial [pstart,len) */
+	size_t len, cap, pstart;
+} S;
+
+static char ibuf[READSZ];
+
+/* One line on stderr, from the strings given up to NULL, in one write so
+ * it never interleaves with other writers. */
+static void lg_say(const char *a, ...)
+{
+	char m[512];
+	size_t n = 7;
+	va_list ap;
+	memcpy(m, "svlog: ", n);
+	va_start(ap, a);
+	for (const char *s = a; s; s = va_arg(ap, const char *)) {
+		size_t k = strlen(s);
+		if (k > sizeof m - 1 - n)
+			k = sizeof m - 1 - n;
+		memcpy(m + n, s, k);
+		n += k;
+	}
+	va_end(ap);
+	m[n++] = '\n';
+	while (write(2, m, n) < 0 && errno == EINTR)
+		;
+}
+
+static int64_t lg_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Decimal digits of v, exactly w of them (zero padded). */
+static char *lg_digits(char *p, unsigned long v, int w)
+{
+	for (int i = w - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + w;
+}
+
+static char *lg_u64dec(char *p, uint64_t v)
+{
+	char t[24];
+	int n = 0;
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		*p++ = t[--n];
+	return p;
+}
+
+/* UTC time as YYYY-MM-DDTHH:MM:SS.ffffff, or without '-' and ':' when
+ * compact. Days to a civil date: the usual era/day-of-era arithmetic
+ * (eras of 400 years, years starting in March). */
+static char *lg_fmt_time(char *p, int64_t sec, long usec, int compact)
+{
+	if (sec < 0)
+		sec = 0;
+	uint64_t days = (uint64_t)sec / 86400, sod = (uint64_t)sec % 86400;
+	uint64_t z = days + 719468, era = z / 146097, doe = z % 146097;
+	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint64_t mp = (5 * doy + 2) / 153;
+	uint64_t d = doy - (153 * mp + 2) / 5 + 1;
+	uint64_t m = mp < 10 ? mp + 3 : mp - 9;
+	uint64_t y = yoe + era * 400 + (m <= 2);
+
+	p = lg_digits(p, (unsigned long)y, 4);
+	if (!compact)
+		*p++ = '-';
+	p = lg_digits(p, (unsigned long)m, 2);
+	if (!compact)
+		*p++ = '-';
+	p = lg_digits(p, (unsigned long)d, 2);
+	*p++ = 'T';
+	p = lg_digits(p, (unsigned long)(sod / 3600), 2);
+	if (!compact)
+		*p++ = ':';
+	p = lg_digits(p, (unsigned long)(sod / 60 % 60), 2);
+	if (!compact)
+		*p++ = ':';
+	p = lg_digits(p, (unsigned long)(sod % 60), 2);
+	*p++ = '.';
+	return lg_digits(p, (unsigned long)usec, 6);
+}
+
+/* The -t prefix for the current time. */
+static void lg_stamp(char ts[TSLEN])
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	char *p = lg_fmt_time(ts, t.tv_sec, t.tv_nsec / 1000, 0);
+	p[0] = 'Z';
+	p[1] = ' ';
+}
+
+/* ---- the directory: current and the archives ---- */
+
+static int lg_is_archive(const char *s)
+{
+	size_t i;
+	if (strlen(s) != ARCHLEN || s[0] != '@' || s[9] != 'T' || s[16] != '.'
+	    || strcmp(s + 23, "Z.s"))
+		return 0;
+	for (i = 1; i < 23; i++)
+		if (i != 9 && i != 16 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	return 1;
+}
+
+/* Count the archives and find the oldest (smallest name). */
+static unsigned long lg_scan(char oldest[ARCHLEN + 1])
+{
+	int fd = openat(S.dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	unsigned long n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (!lg_is_archive(e->d_name))
+			continue;
+		if (n++ == 0 || strcmp(e->d_name, oldest) < 0)
+			memcpy(oldest, e->d_name, ARCHLEN + 1);
+	}
+	closedir(d);
+	return n;
+}
+
+/* Delete the oldest archive: 0 if one was deleted, -1 if none could be. */
+static int lg_delete_oldest(void)
+{
+	char old[ARCHLEN + 1];
+	if (lg_scan(old) == 0)
+		return -1;
+	if (unlinkat(S.dirfd, old, 0) < 0) {
+		lg_say(S.dir, "/", old, ": ", strerror(errno), NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Keep at most S.keep archives. */
+static void lg_prune(void)
+{
+	char old[ARCHLEN + 1];
+	unsigned long n;
+	while ((n = lg_scan(old)) > S.keep) {
+		if (unlinkat(S.dirfd, old, 0) < 0) {
+			lg_say(S.dir, "/", old, ": ", strerror(errno), NULL);
+			return;
+		}
+		if (n - 1 <= S.keep)
+			return;
+	}
+}
+
+/* A fresh archive name: the current UTC time, but later than any name
+ * made before and not taken, so names are unique and sort by time. */
+static void lg_archive_name(char name[ARCHLEN + 1])
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	int64_t sec = t.tv_sec;
+	long usec = t.tv_nsec / 1000;
+	if (sec < S.lsec || (sec == S.lsec && usec <= S.lusec)) {
+		sec = S.lsec;
+		usec = S.lusec + 1;
+	}
+	for (int tries = 0;; tries++) {
+		if (usec >= 1000000) {
+			sec++;
+			usec = 0;
+		}
+		name[0] = '@';
+		char *p = lg_fmt_time(name + 1, sec, usec, 1);
+		memcpy(p, "Z.s", 4);
+		struct stat st;
+		if (tries > 1000 || (fstatat(S.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
+		                     && errno == ENOENT))
+			break;
+		usec++;
+	}
+	S.lsec = sec;
+	S.lusec = usec;
+}
+
+/* Open DIR/current for appending: 0 or an errno. */
+static int lg_open_current(void)
+{
+	int fd = openat(S.dirfd, "current",
+	                O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0)
+		return errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return e;
+	}
+	S.curfd = fd;
+	S.size = S.lineend = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Rename current to a new archive, start an empty current: 0 or an errno. */
+static int lg_rotate(void)
+{
+	char name[ARCHLEN + 1];
+	lg_archive_name(name);
+	if (renameat(S.dirfd, "current", S.dirfd, name) < 0)
+		return errno;
+	if (S.curfd >= 0)
+		close(S.curfd);
+	S.curfd = -1;
+	S.size = 0;
+	S.contd = S.midline;
+	S.midline = 0;
+	lg_prune();
+	return lg_open_current();
+}
+
+/* One step of lg_emit(): rotate, or one write of as many whole lines as fit.
+ * Returns 0 or an errno. */
+static int lg_emit_step(const char **pp, size_t *np)
+{
+	const char *p = *pp;
+	size_t n = *np, k;
+	int e;
+
+	if (S.curfd < 0 && (e = lg_open_current()) != 0)
+		return e;
+	uint64_t room = S.size < S.max ? S.max - S.size : 0;
+	if (n <= room) {
+		k = n;
+	} else {
+		const char *nl = room ? memrchr(p, '\n', (size_t)room) : NULL;
+		if (nl)
+			k = (size_t)(nl + 1 - p);
+		else if (room && (S.midline || S.size == 0))
+			k = (size_t)room;   /* a long line: fill the file */
+		else
+			return lg_rotate();
+	}
+	ssize_t w = write(S.curfd, p, k);
+	if (w < 0)
+		return errno == EINTR ? 0 : errno;
+	if (w == 0)
+		return ENOSPC;
+	S.size += (uint64_t)w;
+	S.midline = p[w - 1] != '\n';
+	if (!S.midline) {
+		S.lineend = S.size;
+	} else {
+		const char *nl = memrchr(p, '\n', (size_t)w);
+		if (nl)
+			S.lineend = S.size - (uint64_t)(p + w - (nl + 1));
+	}
+	*pp = p + w;
+	*np = n - (size_t)w;
+	return 0;
+}
+
+/* Write p[0,n) into the log, rotating as needed. On a write error, delete
+ * archives oldest first and retry. Returns 0, or the errno that remained,
+ * with *done the bytes that were written. */
+static int lg_emit(const char *p, size_t n, size_t *done)
+{
+	const char *start = p;
+	int err = 0;
+	while (n > 0) {
+		int e = lg_emit_step(&p, &n);
+		if (e == 0)
+			continue;
+		err = e;
+		if (lg_delete_oldest() < 0)
+			break;
+	}
+	*done = (size_t)(p - start);
+	return n ? err : 0;
+}
+
+/* Drop p[0,n): count the lines lost. A line cut at the end is counted now
+ * and its rest is skipped as it arrives. */
+static void lg_drop(const char *p, size_t n)
+{
+	const char *end = p + n, *q;
+	if (n == 0)
+		return;
+	while ((q = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		S.dropped++;
+		p = q + 1;
+	}
+	if (p < end) {
+		S.dropped++;
+		S.skip = 1;
+	}
+}
+
+static void lg_fail(int e)
+{
+	if (!S.failing)
+		lg_say(S.dir, "/current: ", strerror(e), NULL);
+	S.failing = 1;
+	S.retry_at = lg_now_ms() + RETRY_MS;
+}
+
+/* Try to leave the failing state (if due, or forced) by logging how many
+ * lines were dropped. Returns 1 if writing works again. */
+static int lg_recover(int force)
+{
+	if (!force && lg_now_ms() < S.retry_at)
+		return 0;
+	char m[TSLEN + 64], *p = m;
+	size_t done;
+	if (S.midline)
+		*p++ = '\n';
+	if (S.tflag) {
+		lg_stamp(p);
+		p += TSLEN;
+	}
+	memcpy(p, "svlog: dropped ", 15);
+	p = lg_u64dec(p + 15, S.dropped);
+	memcpy(p, " lines\n", 7);
+	p += 7;
+	if (lg_emit(m, (size_t)(p - m), &done) != 0) {
+		S.retry_at = lg_now_ms() + RETRY_MS;
+		return 0;
+	}
+	S.failing = 0;
+	S.dropped = 0;
+	return 1;
+}
+
+/* A write failed inside a line: remove the piece of it written, so the
+ * log holds whole lines (the line is counted as dropped). */
+static void lg_cut(void)
+{
+	if (!S.midline || S.curfd < 0 || S.lineend >= S.size
+	    || ftruncate(S.curfd, (off_t)S.lineend) < 0)
+		return;
+	S.size = S.lineend;
+	S.midline = S.size == 0 && S.contd;
+}
+
+/* Hand bytes to the log: written, or dropped while writing fails. */
+static void lg_out(const char *p, size_t n)
+{
+	size_t done;
+	int e;
+	if (n == 0)
+		return;
+	S.streaming = p[n - 1] != '\n';
+	if (S.failing && !lg_recover(0)) {
+		lg_drop(p, n);
+		return;
+	}
+	if ((e = lg_emit(p, n, &done)) != 0) {
+		lg_fail(e);
+		lg_drop(p + done, n - done);
+		lg_cut();
+	}
+}
+
+/* ---- the line buffer ---- */
+
+/* Write the complete lines buffered, keep the partial one at the start. */
+static void lg_flush_lines(void)
+{
+	lg_out(S.buf, S.pstart);
+	memmove(S.buf, S.buf + S.pstart, S.len - S.pstart);
+	S.len -= S.pstart;
+	S.pstart = 0;
+}
+
+/* Grow the buffer so a partial line up to BYTES fits: 1 if it grew. */
+static int lg_grow(void)
+{
+	uint64_t lim64 = S.max + READSZ;
+	size_t lim = lim64 > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)lim64;
+	if (S.cap >= lim)
+		return 0;
+	size_t ncap = S.cap > lim / 2 ? lim : S.cap * 2;
+	char *nb = realloc(S.buf, ncap);
+	if (!nb)
+		return 0;
+	S.buf = nb;
+	S.cap = ncap;
+	return 1;
+}
+
+/* The buffer is full: write complete lines, or grow, or (a long line, or
+ * no memory) write the partial line as it is. */
+static void lg_make_room(void)
+{
+	if (S.pstart > 0) {
+		lg_flush_lines();
+	} else if (S.len >= S.max || !lg_grow()) {
+		lg_out(S.buf, S.len);
+		S.len = 0;
+	}
+}
+
+/* Append p[0,n) to the buffer; complete: it ends a line. */
+static void lg_put(const char *p, size_t n, int complete)
+{
+	while (n > 0) {
+		if (S.len == S.cap) {
+			lg_make_room();
+			if (S.skip) {
+				/* the line being put was dropped: skip its rest */
+				const char *q = memchr(p, '\n', n);
+				if (!q)
+					return;
+				S.skip = 0;
+				n -= (size_t)(q + 1 - p);
+				p = q + 1;
+				S.pstart = S.len;
+				continue;
+			}
+		}
+		size_t c = S.cap - S.len;
+		if (c > n)
+			c = n;
+		memcpy(S.buf + S.len, p, c);
+		S.len += c;
+		p += c;
+		n -= c;
+	}
+	if (complete)
+		S.pstart = S.len;
+}
+
+/* Take input bytes; ts is the -t prefix for lines starting in them. */
+static void lg_take(const char *p, size_t n, const char *ts)
+{
+	if (S.skip) {
+		const char *q = memchr(p, '\n', n);
+		if (!q)
+			return;
+		S.skip = 0;
+		S.inl = 0;
+		n -= (size_t)(q + 1 - p);
+		p = q + 1;
+	}
+	if (n == 0)
+		return;
+	if (!S.tflag) {
+		const char *q = memrchr(p, '\n', n);
+		S.inl = p[n - 1] != '\n';
+		if (q) {
+			size_t k = (size_t)(q + 1 - p);
+			if (S.len == 0)
+				lg_out(p, k);      /* nothing held: write from ibuf */
+			else
+				lg_put(p, k, 1);
+			p += k;
+			n -= k;
+		}
+		lg_put(p, n, 0);
+		return;
+	}
+	while (n > 0) {
+		if (!S.inl)
+			lg_put(ts, TSLEN, 0);
+		const char *q = memchr(p, '\n', n);
+		size_t k = q ? (size_t)(q + 1 - p) : n;
+		lg_put(p, k, q != NULL);
+		S.inl = q == NULL;
+		p += k;
+		n -= k;
+	}
+}
+
+/* After each read: write the complete lines; also the partial one if it is
+ * the rest of a long line or is one already. */
+static void lg_flush(void)
+{
+	if (S.pstart > 0)
+		lg_flush_lines();
+	if (S.len > 0 && (S.streaming || S.len >= S.max)) {
+		lg_out(S.buf, S.len);
+		S.len = 0;
+	}
+}
+
+/* ---- main loop ---- */
+
+/* Handle pending signals: 1 to quit. */
+static int lg_signals(void)
+{
+	struct signalfd_siginfo si;
+	int quit = 0, e;
+	for (;;) {
+		ssize_t r = read(S.sigfd, &si, sizeof si);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != (ssize_t)sizeof si)
+			return quit;
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			quit = 1;
+			break;
+		case SIGALRM:
+			if (S.curfd >= 0 && S.size > 0 && (e = lg_rotate()) != 0
+			    && !S.failing)
+				lg_say(S.dir, "/current: cannot rotate: ", strerror(e), NULL);
+			break;
+		case SIGHUP:
+			if (S.curfd >= 0)
+				close(S.curfd);
+			S.curfd = -1;
+			if ((e = lg_open_current()) != 0 && !S.failing)
+				lg_say(S.dir, "/current: ", strerror(e), NULL);
+			break;
+		}
+	}
+}
+
+/* EOF, SIGTERM or a read error: write out all that was read, end. */
+static int lg_finish(int code)
+{
+	if (S.failing)
+		lg_recover(1);
+	if (S.inl)
+		lg_take("\n", 1, NULL);
+	if (S.pstart > 0)
+		lg_flush_lines();
+	lg_out(S.buf, S.len);
+	S.len = 0;
+	if (S.failing) {
+		char m[32];
+		*lg_u64dec(m, S.dropped) = 0;
+		lg_say("dropped ", m, " lines", NULL);
+		code = 111;
+	}
+	free(S.buf);
+	if (S.curfd >= 0)
+		close(S.curfd);
+	close(S.dirfd);
+	close(S.sigfd);
+	return code;
+}
+
+static int lg_run(void)
+{
+	char ts[TSLEN];
+	for (;;) {
+		struct pollfd pf[2] = { { 0, POLLIN, 0 }, { S.sigfd, POLLIN, 0 } };
+		int timeout = -1;
+		if (S.failing) {
+			int64_t d = S.retry_at - lg_now_ms();
+			timeout = d < 0 ? 0 : (int)d;
+		}
+		if (poll(pf, 2, timeout) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			lg_say("poll: ", strerror(errno), NULL);
+			return lg_finish(111);
+		}
+		if (pf[1].revents && lg_signals())
+			return lg_finish(0);
+		if (pf[0].revents) {
+			ssize_t n = read(0, ibuf, sizeof ibuf);
+			if (n == 0)
+				return lg_finish(0);
+			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				lg_say("stdin: ", strerror(errno), NULL);
+				return lg_finish(111);
+			}
+			if (n > 0) {
+				if (S.tflag)
+					lg_stamp(ts);
+				lg_take(ibuf, (size_t)n, ts);
+				lg_flush();
+			}
+		}
+		if (S.failing)
+			lg_recover(0);
+	}
+}
+
+/* ---- setup ---- */
+
+static int lg_usage(void)
+{
+	while (write(2, usage_msg, sizeof usage_msg - 1) < 0 && errno == EINTR)
+		;
+	return 2;
+}
+
+/* A decimal number in [lo, hi]: 0 if it is one. */
+static int lg_number(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
+{
+	uint64_t n = 0;
+	if (!s || !*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || n > hi)
+			return -1;
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	if (n < lo || n > hi)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+/* mkdir -p DIR, mode 0755 (less the umask). */
+static int lg_mkdirs(const char *path)
+{
+	char b[4096];
+	size_t n = strlen(path);
+	if (n >= sizeof b) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(b, path, n + 1);
+	for (char *s = b + 1; *s; s++) {
+		if (*s != '/' || s[-1] == '/')
+			continue;
+		*s = 0;
+		if (mkdir(b, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	if (mkdir(b, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int lg_setup(void)
+{
+	int e;
+	if (lg_mkdirs(S.dir) < 0) {
+		lg_say(S.dir, ": cannot create: ", strerror(errno), NULL);
+		return -1;
+	}
+	S.dirfd = open(S.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (S.dirfd < 0) {
+		lg_say(S.dir, ": ", strerror(errno), NULL);
+		return -1;
+	}
+	/* one svlog per directory: two would interleave and rotate each
+	 * other's files */
+	if (flock(S.dirfd, LOCK_EX | LOCK_NB) < 0) {
+		e = errno;
+		lg_say(S.dir, ": ", e == EWOULDBLOCK ? "in use by another svlog"
+		                                    : strerror(e), NULL);
+		return -1;
+	}
+	S.curfd = -1;
+	if ((e = lg_open_current()) != 0) {
+		lg_say(S.dir, "/current: ", strerror(e), NULL);
+		return -1;
+	}
+	lg_prune();
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGALRM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+		lg_say("sigprocmask: ", strerror(errno), NULL);
+		return -1;
+	}
+	/* SIGPIPE stays blocked and unread: a closed stderr is just EPIPE */
+	sigdelset(&set, SIGPIPE);
+	if ((S.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		lg_say("signalfd: ", strerror(errno), NULL);
+		return -1;
+	}
+	S.cap = 2 * READSZ;
+	if (!(S.buf = malloc(S.cap))) {
+		lg_say("out of memory", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int svlog_main(int argc, char **argv)
+{
+	uint64_t v;
+	int i;
+	S.max = 1000000;
+	S.keep = 10;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-' || !a[1])
+			break;
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		for (int j = 1; a[j]; j++) {
+			if (a[j] == 't') {
+				S.tflag = 1;
+				continue;
+			}
+			if (a[j] != 's' && a[j] != 'n')
+				return lg_usage();
+			const char *val = a[j + 1] ? a + j + 1 : argv[++i];
+			if (i >= argc)
+				return lg_usage();
+			if (a[j] == 's') {
+				if (lg_number(val, MINSIZE, MAXSIZE, &v) < 0)
+					return lg_usage();
+				S.max = v;
+			} else {
+				if (lg_number(val, 1, MAXKEEP, &v) < 0)
+					return lg_usage();
+				S.keep = (unsigned long)v;
+			}
+			break;
+		}
+	}
+	if (argc - i != 1 || !argv[i][0])
+		return lg_usage();
+	S.dir = argv[i];
+	if (lg_setup() < 0)
+		return 111;
+	return lg_run();
+}

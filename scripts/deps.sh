@@ -4,6 +4,8 @@
 #   deps.sh test    build + bats + what the tests use (busybox, qemu, kernel)
 #   deps.sh qemu    qemu + kernel + busybox-static for the example appliance
 #   deps.sh bench   the peers measured by make bench
+# The kernel is Debian's cloud kernel, unpacked into build/kernel by
+# scripts/getkernel.sh (the host's /boot is not touched).
 set -eu
 job=${1:-build}
 need=""
@@ -17,9 +19,10 @@ case $job in
 build) want musl-gcc musl-tools ;;
 test)  want musl-gcc musl-tools; want bats bats; want unshare util-linux
        want busybox busybox-static; want qemu-system-x86_64 qemu-system-x86
-       want cpio cpio; want strace strace ;;
+       want cpio cpio; want strace strace; want mke2fs e2fsprogs
+       want timeout coreutils ;;
 qemu)  want qemu-system-x86_64 qemu-system-x86; want busybox busybox-static
-       want cpio cpio ;;
+       want cpio cpio; want gzip gzip ;;
 bench) want runsv runit; want s6-svscan s6; want svscan daemontools
        want busybox busybox-static; want tini tini; want dumb-init dumb-init
        want catatonit catatonit; want supervisord supervisor
@@ -37,3 +40,9 @@ if [ -n "$need" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
+case $job in
+qemu) "$(dirname "$0")/getkernel.sh" >/dev/null ;;
+# the qemu tests skip (saying why) if no kernel can be had
+test) "$(dirname "$0")/getkernel.sh" >/dev/null ||
+	echo "deps.sh: no kernel for the qemu tests (they will be skipped)" >&2 ;;
+esac

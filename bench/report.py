@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""Render the benchmark's raw samples as a table (stdout) and RESULTS.md.
+
+    report.py RAW.tsv NOTES.tsv MACHINE.tsv OUT.md
+
+RAW.tsv:     metric <TAB> subject <TAB> value      (one line per sample;
+             a value "NA:reason" says why a subject has no figure)
+NOTES.tsv:   metric <TAB> text                     (method notes)
+MACHINE.tsv: key <TAB> value
+"""
+import statistics
+import sys
+
+# subject key -> how it is shown, per metric family
+LABELS = {
+    "ours": "ours",
+    "runit": "runit",
+    "s6": "s6",
+    "daemontools": "daemontools",
+    "busybox": "busybox",
+    "supervisor": "supervisor",
+    "tini": "tini",
+    "dumb-init": "dumb-init",
+    "catatonit": "catatonit",
+    "cat": "cat > file",
+    "bare-spawn": "bare spawn loop",
+}
+LOG_LABELS = {
+    "ours": "ours (svlog)",
+    "runit": "runit (svlogd)",
+    "s6": "s6 (s6-log)",
+    "daemontools": "daemontools (multilog)",
+    "busybox": "busybox (svlogd)",
+    "cat": "cat > file",
+}
+ORDER = ["ours", "runit", "s6", "daemontools", "busybox", "supervisor",
+         "tini", "dumb-init", "catatonit", "cat", "bare-spawn"]
+# references: shown, never the "best peer"
+REFERENCES = {"cat", "bare-spawn"}
+
+# id, section, title, unit, better ("low", "high" or None), format
+METRICS = [
+    ("foot.bytes", "1. Footprint", "binaries for the job", "bytes", "low", "{:.0f}"),
+    ("foot.libs", "1. Footprint", "shared libraries they load", "bytes", None, "{:.0f}"),
+    ("foot.total", "1. Footprint", "binaries + shared libraries", "bytes", "low", "{:.0f}"),
+    ("mem.pss.1", "2. Memory of the supervision tree", "PSS, 1 service", "KiB", "low", "{:.0f}"),
+    ("mem.pss.100", "2. Memory of the supervision tree", "PSS, 100 services", "KiB", "low", "{:.0f}"),
+    ("mem.pss.1000", "2. Memory of the supervision tree", "PSS, 1000 services", "KiB", "low", "{:.0f}"),
+    ("mem.rss.1", "2. Memory of the supervision tree", "RSS, 1 service", "KiB", "low", "{:.0f}"),
+    ("mem.rss.100", "2. Memory of the supervision tree", "RSS, 100 services", "KiB", "low", "{:.0f}"),
+    ("mem.rss.1000", "2. Memory of the supervision tree", "RSS, 1000 services", "KiB", "low", "{:.0f}"),
+    ("mem.procs.1000", "2. Memory of the supervision tree", "supervisor processes, 1000 services", "procs", None, "{:.0f}"),
+    ("up.100", "3. Start-up", "all 100 services running", "ms", "low", "{:.2f}"),
+    ("up.1000", "3. Start-up", "all 1000 services running", "ms", "low", "{:.2f}"),
+    ("cg.up.1000", "3. Start-up", "instructions (callgrind) to start 1000", "Ir", None, "{:.0f}"),
+    ("cg.down.1000", "3. Start-up", "instructions (callgrind) to stop 1000", "Ir", None, "{:.0f}"),
+    ("restart", "4. Restart latency", "SIGKILL to new instance running", "ms", "low", "{:.3f}"),
+    ("crash.cpu", "5. Crash loop", "supervisor CPU per restart", "us", "low", "{:.1f}"),
+    ("crash.starts", "5. Crash loop", "starts in the window", "starts", None, "{:.0f}"),
+    ("idle.syscalls", "6. Idle, 100 services", "syscalls (strace -f) in the window", "calls", "low", "{:.0f}"),
+    ("idle.wakeups", "6. Idle, 100 services", "context switches in the window", "switches", "low", "{:.0f}"),
+    ("status.1", "7. Control", "status, 1 service", "ms", "low", "{:.3f}"),
+    ("status.1000", "7. Control", "status, 1000 services", "ms", "low", "{:.2f}"),
+    ("rt", "7. Control", "down then up round trip, waiting", "ms", "low", "{:.2f}"),
+    ("log.mbps", "8. Logging", "throughput, rotation 1 MB x 10", "MB/s", "high", "{:.1f}"),
+    ("log.lost", "8. Logging", "lines lost (all files kept)", "lines", "low", "{:.0f}"),
+    ("log.maxfile", "8. Logging", "largest file written", "bytes", None, "{:.0f}"),
+    ("reap", "9. Reaping as PID 1", "10,000 orphan zombies reaped", "ms", "low", "{:.1f}"),
+    ("shutdown.100", "10. Shutdown", "100 services: request to all gone", "ms", "low", "{:.2f}"),
+    ("shutdown.1000", "10. Shutdown", "1000 services: request to all gone", "ms", "low", "{:.2f}"),
+]
+METRIC = {m[0]: m for m in METRICS}
+
+# External reference (nitro, not in Debian; figures measured elsewhere).
+NITRO = {
+    "foot.bytes": "42 KB",
+    "mem.pss.1000": "212 KiB",
+    "up.1000": "192 ms",
+    "restart": "0.71 ms",
+    "crash.cpu": "335 us",
+    "idle.syscalls": "0",
+    "shutdown.100": "3.6 ms",
+}
+
+# Targets for ours: text, and a test on (ours median, best peer median, samples)
+def t_le(limit):
+    return lambda o, b, s: o <= limit
+
+
+def t_lt(limit):
+    return lambda o, b, s: o < limit
+
+
+def t_best(o, b, s):
+    return b is None or o <= b
+
+
+def t_log(o, b, s):
+    cat = s.get("cat")
+    if b is not None and o < b:
+        return False
+    if cat is not None and o < cat / 2:
+        return False
+    return True
+
+
+TARGETS = {
+    "foot.bytes": ("one static binary <= 48 KiB (49152 B)", t_le(49152)),
+    "mem.pss.1000": ("<= 212 KiB PSS", t_le(212)),
+    "up.1000": ("<= 96 ms", t_le(96)),
+    "restart": ("< 0.5 ms", t_lt(0.5)),
+    "crash.cpu": ("<= 150 us per restart", t_le(150)),
+    "idle.syscalls": ("0", t_le(0)),
+    "status.1000": ("<= 5 ms", t_le(5)),
+    "rt": ("no slower than busybox runsv/sv", t_best),
+    "log.mbps": (">= fastest peer logger and >= 1/2 of cat > file", t_log),
+    "log.lost": ("0", t_le(0)),
+    "reap": ("no slower than the best peer", t_best),
+    "shutdown.100": ("no slower than the best peer", t_best),
+}
+
+
+def load(path, ncols):
+    rows = []
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if not line:
+                    continue
+                parts = line.split("\t", ncols - 1)
+                while len(parts) < ncols:
+                    parts.append("")
+                rows.append(parts)
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+def label(metric, subj):
+    if metric.startswith("log."):
+        return LOG_LABELS.get(subj, subj)
+    return LABELS.get(subj, subj)
+
+
+def main():
+    raw, notes_f, machine_f, out = sys.argv[1:5]
+    samples = {}   # metric -> subject -> [values]
+    na = {}        # metric -> subject -> reason
+    for metric, subj, val in load(raw, 3):
+        if val.startswith("NA:"):
+            na.setdefault(metric, {})[subj] = val[3:]
+            continue
+        try:
+            v = float(val)
+        except ValueError:
+            na.setdefault(metric, {})[subj] = "bad value " + val
+            continue
+        samples.setdefault(metric, {}).setdefault(subj, []).append(v)
+    notes = {}
+    for metric, text in load(notes_f, 2):
+        notes.setdefault(metric, []).append(text)
+    machine = load(machine_f, 2)
+
+    def stats(metric, subj):
+        v = samples.get(metric, {}).get(subj)
+        if not v:
+            return None
+        return statistics.median(v), min(v), max(v), len(v)
+
+    def fmt(metric, x):
+        return METRIC[metric][5].format(x)
+
+    def best_peer(metric):
+        better = METRIC[metric][4]
+        if better is None:
+            return None
+        best = None
+        for subj in samples.get(metric, {}):
+            if subj == "ours" or subj in REFERENCES:
+                continue
+            med = stats(metric, subj)[0]
+            if best is None or (med < best[1] if better == "low" else med > best[1]):
+                best = (subj, med)
+        return best
+
+    summary = []  # rows for the summary table
+    for m in METRICS:
+        mid, sect, title, unit, better, _ = m
+        if mid not in samples and mid not in na:
+            continue
+        o = stats(mid, "ours")
+        b = best_peer(mid)
+        ours_s = "n/a"
+        if o:
+            ours_s = fmt(mid, o[0])
+            if o[3] > 1:
+                ours_s += " [{}-{}]".format(fmt(mid, o[1]), fmt(mid, o[2]))
+        elif "ours" in na.get(mid, {}):
+            ours_s = "n/a (" + na[mid]["ours"] + ")"
+        best_s = "-"
+        ratio = "-"
+        if b:
+            best_s = "{} {}".format(label(mid, b[0]), fmt(mid, b[1]))
+            if o and b[1] > 0:
+                ratio = "{:.2f}".format(o[0] / b[1])
+            elif o and b[1] == 0:
+                ratio = "=" if o[0] == 0 else "inf"
+        tgt, met = "", ""
+        if mid in TARGETS:
+            tgt = TARGETS[mid][0]
+            if o:
+                meds = {s: stats(mid, s)[0] for s in samples.get(mid, {})}
+                met = "yes" if TARGETS[mid][1](o[0], b[1] if b else None, meds) else "NO"
+            else:
+                met = "?"
+        summary.append((sect, title + " (" + unit + ")", ours_s, best_s, ratio,
+                        NITRO.get(mid, ""), tgt, met))
+
+    # ---------- stdout: plain table ----------
+    cols = ["metric", "ours (median [min-max])", "best peer", "ours/best", "nitro (ext.)", "target", "met?"]
+    rows = [(r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in summary]
+    widths = [max(len(c), *(len(str(r[i])) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
+    widths = [min(w, 48) for w in widths]
+
+    def line(vals):
+        return "  ".join(str(v)[:widths[i]].ljust(widths[i]) for i, v in enumerate(vals)).rstrip()
+
+    print()
+    print(line(cols))
+    print(line(["-" * w for w in widths]))
+    sect = None
+    for r in summary:
+        if r[0] != sect:
+            sect = r[0]
+            print(sect)
+        print(line((r[1], r[2], r[3], r[4], r[5], r[6], r[7])))
+    print()
+    print("Per subject (median [min-max] xN):")
+    for m in METRICS:
+        mid = m[0]
+        if mid not in samples and mid not in na:
+            continue
+        parts = []
+        for subj in ORDER:
+            st = stats(mid, subj)
+            if st:
+                parts.append("{} {}".format(label(mid, subj), fmt(mid, st[0])))
+            elif subj in na.get(mid, {}):
+                parts.append("{} n/a".format(label(mid, subj)))
+        print("  {:<40} {}".format(m[2] + " (" + m[3] + ")", "; ".join(parts)))
+
+    # ---------- RESULTS.md ----------
+    md = []
+    md.append("# Benchmark results")
+    md.append("")
+    md.append("Written by `bench/run` (`make bench`); do not edit by hand. "
+              "Each figure is the median of the runs, with [min-max] and the number of "
+              "samples; \"ours/best\" divides our median by the best Debian peer's "
+              "(lower is better except MB/s).")
+    md.append("")
+    md.append("## Machine")
+    md.append("")
+    md.append("| | |")
+    md.append("|---|---|")
+    for k, v in machine:
+        md.append("| {} | {} |".format(k, v))
+    md.append("")
+    md.append("## Summary")
+    md.append("")
+    md.append("| metric | ours | best peer | ours/best | nitro (external) | target | met? |")
+    md.append("|---|---|---|---|---|---|---|")
+    sect = None
+    for r in summary:
+        if r[0] != sect:
+            sect = r[0]
+            md.append("| **{}** | | | | | | |".format(sect))
+        md.append("| {} | {} | {} | {} | {} | {} | {} |".format(*r[1:]))
+    md.append("")
+    md.append("nitro is not in Debian: its figures are an external reference measured "
+              "elsewhere (212 KiB PSS at 1000 services, 1000 up in 192 ms, restart 0.71 ms, "
+              "335 us CPU per crash-loop restart, 0 idle syscalls, 100 services shut down "
+              "in 3.6 ms, 42 KB static binary), not on this machine.")
+    md.append("")
+    md.append("## Details")
+    sect = None
+    for m in METRICS:
+        mid, s, title, unit, better, _ = m
+        if mid not in samples and mid not in na:
+            continue
+        if s != sect:
+            sect = s
+            md.append("")
+            md.append("### " + s)
+            for n in notes.get(s.split(".")[0], []):
+                md.append("")
+                md.append(n)
+        md.append("")
+        md.append("**{}** ({}{})".format(title, unit, {"low": ", lower is better",
+                                                       "high": ", higher is better"}.get(better, "")))
+        md.append("")
+        md.append("| subject | median | min | max | n | ours/this |")
+        md.append("|---|---|---|---|---|---|")
+        o = stats(mid, "ours")
+        for subj in ORDER + sorted(set(samples.get(mid, {})) - set(ORDER)):
+            st = stats(mid, subj)
+            if st:
+                r = "-"
+                if o and subj != "ours" and st[0] > 0:
+                    r = "{:.2f}".format(o[0] / st[0])
+                md.append("| {} | {} | {} | {} | {} | {} |".format(
+                    label(mid, subj), fmt(mid, st[0]), fmt(mid, st[1]), fmt(mid, st[2]), st[3], r))
+            elif subj in na.get(mid, {}):
+                md.append("| {} | n/a: {} | | | | |".format(label(mid, subj), na[mid][subj]))
+        for n in notes.get(mid, []):
+            md.append("")
+            md.append(n)
+    md.append("")
+    with open(out, "w") as f:
+        f.write("\n".join(md))
+    print()
+    print("Wrote " + out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,491 @@
+#!/usr/bin/env bats
+# Real boots: our init as PID 1 of a qemu machine, booting the example
+# appliance (scripts/mkinitramfs.sh) with Debian's cloud kernel
+# (scripts/getkernel.sh), software emulation only.
+#
+# Each test boots the appliance plus a small overlay (a second cpio archive
+# appended to the initramfs, which the kernel unpacks over the first): a
+# test service `svtest` or an /etc/rc.local that reports on the second
+# serial port (guest /dev/ttyS1 -> $S/ttyS1.log, no kernel noise) and then
+# ends the boot. The console (ttyS0) goes to $S/console.log; how the boot
+# ended is its last kernel line ("reboot: Power down", "reboot: Restarting
+# system", "reboot: System halted", "Kernel panic"). Boots run one at a
+# time (a lock file), each under a 60 s timeout.
+#
+# Skipped, saying why, only when qemu, busybox-static or the kernel cannot
+# be had. SVTEST_KEEP=1 keeps the files of a failed test;
+# SVTEST_QEMU_BASE=FILE boots FILE instead of a fresh mkinitramfs.sh image.
+
+load helpers
+
+LOCK=/tmp/svinit-qemu.lock
+
+setup_file() {
+	local reason=""
+	cd "$BATS_TEST_DIRNAME/.." || return 1
+	if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+		reason="qemu-system-x86_64 not installed (scripts/deps.sh test installs qemu-system-x86)"
+	elif ! command -v cpio >/dev/null 2>&1; then
+		reason="cpio not installed (scripts/deps.sh test installs it)"
+	elif ! [ -x /bin/busybox ] && ! [ -x /usr/bin/busybox ]; then
+		reason="busybox-static not installed (scripts/deps.sh test installs it)"
+	elif ! scripts/getkernel.sh >"$BATS_FILE_TMPDIR/kernel.out" 2>&1; then
+		reason="no kernel for qemu: scripts/getkernel.sh failed: $(tail -1 "$BATS_FILE_TMPDIR/kernel.out")"
+	fi
+	if [ -n "$reason" ]; then
+		echo "$reason" >"$BATS_FILE_TMPDIR/skip"
+		return 0
+	fi
+	# The base image: the example appliance as `make qemu` boots it.
+	if [ -n "${SVTEST_QEMU_BASE:-}" ]; then
+		cp "$SVTEST_QEMU_BASE" "$BATS_FILE_TMPDIR/base.cpio.gz"
+	elif ! scripts/mkinitramfs.sh -o "$BATS_FILE_TMPDIR/base.cpio.gz" \
+		>"$BATS_FILE_TMPDIR/mkinitramfs.out" 2>&1; then
+		{ echo "scripts/mkinitramfs.sh failed:"; cat "$BATS_FILE_TMPDIR/mkinitramfs.out"; } \
+			>"$BATS_FILE_TMPDIR/broken"
+	fi
+}
+
+setup() {
+	cd "$ROOT" || return 1
+	if [ -e "$BATS_FILE_TMPDIR/skip" ]; then
+		skip "$(cat "$BATS_FILE_TMPDIR/skip")"
+	fi
+	if [ -e "$BATS_FILE_TMPDIR/broken" ]; then
+		cat "$BATS_FILE_TMPDIR/broken" >&2
+		return 1
+	fi
+	QPID=
+}
+
+teardown() {
+	stop_qemu
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${S:-}" ] && [ -d "$S" ]; then
+		echo "--- $S/ttyS1.log:" >&2
+		tr -d '\r' <"$S/ttyS1.log" 2>/dev/null | tail -40 >&2
+		echo "--- $S/console.log (end):" >&2
+		tr -d '\r' <"$S/console.log" 2>/dev/null | tail -40 >&2
+		if [ -n "${SVTEST_KEEP:-}" ]; then
+			cp -a "$S" "/tmp/qemu-test-$(basename "$S")" && echo "# kept /tmp/qemu-test-$(basename "$S")" >&3
+		fi
+	fi
+}
+
+# --- building a scenario --------------------------------------------------
+
+# scenario NAME: start a fresh scenario dir S=$BATS_FILE_TMPDIR/NAME with an
+# empty overlay root $S/root.
+scenario() {
+	S=$BATS_FILE_TMPDIR/$1
+	rm -rf "$S"
+	mkdir -p "$S/root/etc/sv" "$S/root/etc/svc"
+}
+
+# The shell prelude of every guest-side test script: output to ttyS1,
+# `say` for result lines, `wait_up NAME...` to wait for services.
+guest_prelude() {
+	cat <<'EOF'
+PATH=/sbin:/bin:/usr/sbin:/usr/bin
+export PATH
+exec >/dev/ttyS1 2>&1 </dev/null
+say() { echo "SVTEST $*"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# wait_up NAME...: until `svctl status NAME...` says all up (30 s)
+wait_up() {
+	i=0
+	while ! svctl status "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -lt 600 ] || { say "wait_up timeout: $*"; svctl status; return 1; }
+		sleep 0.05
+	done
+}
+# svpid NAME: the pid= of NAME in svctl status
+svpid() { svctl status "$1" | sed -n 's/.* pid=\([0-9]*\).*/\1/p'; }
+EOF
+}
+
+# test_service BODY: the overlay gets /etc/sv/svtest, enabled in /etc/svc,
+# whose run is the prelude + BODY. It reports TERM (a clean shutdown stops
+# it) and then waits to be stopped.
+test_service() {
+	local d=$S/root/etc/sv/svtest
+	mkdir -p "$d"
+	{
+		echo '#!/bin/sh'
+		guest_prelude
+		echo "trap 'say svtest got TERM; exit 0' TERM"
+		printf '%s\n' "$1"
+		echo 'sleep 60 & wait'
+	} >"$d/run"
+	chmod 755 "$d/run"
+	ln -s /etc/sv/svtest "$S/root/etc/svc/svtest"
+	# shutdown hook: rc.shutdown runs /etc/rc.local.shutdown
+	shutdown_hook
+}
+
+shutdown_hook() {
+	{
+		echo '#!/bin/sh'
+		echo 'echo "SVTEST rc.shutdown ran at $(cut -d" " -f1 /proc/uptime)" >/dev/ttyS1'
+	} >"$S/root/etc/rc.local.shutdown"
+	chmod 755 "$S/root/etc/rc.local.shutdown"
+}
+
+# rc_local BODY: the overlay gets an /etc/rc.local (run by rc.boot) made of
+# BODY; for scenarios where no service can report.
+rc_local() {
+	{
+		echo '#!/bin/sh'
+		printf '%s\n' "$1"
+	} >"$S/root/etc/rc.local"
+	chmod 755 "$S/root/etc/rc.local"
+	shutdown_hook
+}
+
+# initrd: base image + the overlay as a second archive.
+initrd() {
+	(cd "$S/root" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$S/overlay.cpio.gz"
+	cat "$BATS_FILE_TMPDIR/base.cpio.gz" "$S/overlay.cpio.gz" >"$S/initrd.cpio.gz"
+}
+
+# --- running qemu -----------------------------------------------------------
+
+# boot_bg [qemu.sh options]: start qemu in the background (QPID); one qemu
+# at a time on this machine (the lock is held while qemu runs).
+boot_bg() {
+	initrd
+	: >"$S/console.log"
+	: >"$S/ttyS1.log"
+	local lockfd
+	exec {lockfd}>>"$LOCK"
+	flock -w 300 "$lockfd" || { echo "boot: another qemu test held $LOCK for 300 s" >&2; return 1; }
+	# qemu inherits the locked fd: the lock is released when qemu ends
+	"$ROOT/scripts/qemu.sh" -i "$S/initrd.cpio.gz" -c "$S/console.log" \
+		-o "$S/ttyS1.log" -t 60 "$@" >"$S/qemu.out" 2>&1 &
+	QPID=$!
+	exec {lockfd}>&-
+	BOOT_START=$(now_ms)
+}
+
+# wait_qemu [SECS]: wait until qemu ends (default 60 s).
+wait_qemu() {
+	[ -n "$QPID" ] || return 0
+	if ! wait_for "${1:-60}" eval "! alive $QPID"; then
+		echo "wait_qemu: qemu still running after ${1:-60}s" >&2
+		return 1
+	fi
+	QRC=0
+	wait "$QPID" || QRC=$?
+	QPID=
+	note "$BATS_TEST_DESCRIPTION: qemu ran $(( $(now_ms) - BOOT_START )) ms (host time)"
+	if [ "$QRC" -ne 0 ]; then
+		echo "qemu exited with status $QRC:" >&2
+		cat "$S/qemu.out" >&2
+		return 1
+	fi
+}
+
+# boot [qemu.sh options]: boot and wait until qemu ends.
+boot() {
+	boot_bg "$@"
+	wait_qemu 70
+}
+
+# stop_qemu: kill a qemu still running (TERM to timeout(1), which passes it
+# on, then KILL to its process group).
+stop_qemu() {
+	[ -n "${QPID:-}" ] || return 0
+	kill -TERM "$QPID" 2>/dev/null || true
+	if ! wait_for 5 eval "! alive $QPID" 2>/dev/null; then
+		kill -KILL -- "-$QPID" 2>/dev/null || kill -KILL "$QPID" 2>/dev/null || true
+	fi
+	wait "$QPID" 2>/dev/null || true
+	QPID=
+}
+
+# out: the guest's ttyS1 output without the tty's carriage returns.
+out() { tr -d '\r' <"$S/ttyS1.log"; }
+con() { tr -d '\r' <"$S/console.log"; }
+# got TEXT: ttyS1 has a line containing TEXT
+got() { out | grep -qF -- "$1"; }
+# value KEY: the rest of the line "SVTEST KEY rest"
+value() { out | sed -n "s/^SVTEST $1 //p" | head -1; }
+
+# ended_with MESSAGE: the console shows the kernel's MESSAGE and no panic.
+ended_with() {
+	if con | grep -q 'Kernel panic'; then
+		echo "the kernel panicked:" >&2
+		con | grep -A8 'Kernel panic' >&2
+		return 1
+	fi
+	con | grep -qF "reboot: $1" || {
+		echo "no 'reboot: $1' on the console; last lines:" >&2
+		con | tail -15 >&2
+		return 1
+	}
+}
+
+# kernel_time MESSAGE: the printk timestamp (s) of the line with MESSAGE.
+kernel_time() {
+	con | sed -n "s/^\[ *\([0-9.]*\)\] .*$1.*/\1/p" | tail -1
+}
+
+# --- the shared normal boot -----------------------------------------------
+
+# The stock appliance, checked and powered off by svtest; several tests
+# read its results, it boots once (the first test that needs it).
+normal_boot() {
+	S=$BATS_FILE_TMPDIR/normal
+	[ -e "$S/done" ] && return 0
+	scenario normal
+	test_service '
+say start $(uptime_s)
+if wait_up getty syslogd klogd crond httpd svtest; then say allup $(uptime_s); fi
+svctl status | sed "s/^/STATUS /"
+say status-exit $?
+# httpd: its uid, and the status page (CGI running svctl status)
+p=$(svpid httpd)
+say httpd-uid $(awk "/^Uid:/ { print \$2 }" /proc/$p/status)
+wget -q -O - http://127.0.0.1:8080/cgi-bin/status | sed "s/^/PAGE /"
+say wget-exit $?
+# loggers write their files
+for n in syslogd crond httpd crashy; do
+	[ -e /var/log/$n/current ] && say logfile $n
+done
+# SIGKILL crond: init must start it again (new pid)
+old=$(svpid crond)
+kill -KILL "$old"
+i=0
+while :; do
+	new=$(svpid crond)
+	if [ -n "$new" ] && [ "$new" != "$old" ] && svctl status crond >/dev/null; then break; fi
+	i=$((i + 1)); [ $i -lt 200 ] || break
+	sleep 0.05
+done
+say killed $old new=$new $(svctl status crond)
+say poweroff $(uptime_s)
+poweroff
+'
+	boot
+	touch "$S/done"
+}
+
+@test "boot: every enabled service is up, loggers run" {
+	normal_boot
+	local n line
+	got "SVTEST allup" || { echo "services did not all come up" >&2; return 1; }
+	for n in getty syslogd klogd crond httpd svtest; do
+		line=$(out | sed -n "s/^STATUS \($n .*\)/\1/p")
+		[[ $line == "$n up "* ]] || { echo "not up: '$n': '$line'" >&2; return 1; }
+	done
+	for n in syslogd crond httpd crashy; do
+		line=$(out | sed -n "s/^STATUS \($n .*\)/\1/p")
+		[[ $line == *"log:pid="* ]] || { echo "no logger for $n: '$line'" >&2; return 1; }
+		got "SVTEST logfile $n" || { echo "no /var/log/$n/current" >&2; return 1; }
+	done
+	# crashy crashes by design: up, or backing off between runs
+	line=$(out | sed -n 's/^STATUS \(crashy .*\)/\1/p')
+	[[ $line == "crashy up "* || $line == "crashy backoff"* || $line == "crashy starting"* ]] || {
+		echo "crashy: '$line'" >&2; return 1; }
+	note "services up at $(value allup) s after boot (guest clock)"
+}
+
+@test "boot: httpd runs as user www and serves svctl status" {
+	normal_boot
+	[ "$(value httpd-uid)" = 33 ] || { echo "httpd uid: '$(value httpd-uid)'" >&2; return 1; }
+	out | grep -q '^PAGE httpd up ' || { echo "status page:" >&2; out | grep '^PAGE' >&2; return 1; }
+}
+
+@test "a service killed with SIGKILL comes back with a new pid" {
+	normal_boot
+	local l old new
+	l=$(value killed)
+	old=${l%% *}
+	new=$(echo "$l" | sed -n 's/.*new=\([0-9]*\).*/\1/p')
+	[ -n "$old" ] && [ -n "$new" ] && [ "$old" != "$new" ] || { echo "killed: '$l'" >&2; return 1; }
+	[[ $l == *"crond up pid=$new "* ]] || { echo "crond after SIGKILL: '$l'" >&2; return 1; }
+}
+
+@test "poweroff: services stopped, rc.shutdown run, 'reboot: Power down'" {
+	normal_boot
+	ended_with "Power down"
+	got "svtest got TERM" || { echo "svtest was not stopped with TERM" >&2; return 1; }
+	got "SVTEST rc.shutdown ran" || { echo "rc.shutdown did not run" >&2; return 1; }
+	local t p
+	t=$(kernel_time "reboot: Power down")
+	p=$(value poweroff)
+	note "boot to power-off: ${t} s guest time (services up at $(value allup) s, poweroff asked at ${p} s)"
+	# guest time is emulated time: only fail when far off the 10 s target
+	awk -v t="$t" 'BEGIN { exit !(t + 0 > 0 && t + 0 < 40) }' || {
+		echo "boot to power-off took ${t} s (target 10 s)" >&2; return 1; }
+}
+
+@test "Ctrl-Alt-Del (qemu sendkey) reboots cleanly" {
+	scenario cad
+	test_service '
+wait_up getty syslogd svtest
+say ready
+'
+	boot_bg -M "$S/mon"
+	wait_for 60 got "SVTEST ready"
+	# qemu opens the monitor FIFOs read-write, so this open never blocks
+	echo "sendkey ctrl-alt-delete" >"$S/mon.in"
+	wait_qemu 60
+	ended_with "Restarting system"
+	got "svtest got TERM" || { echo "services were not stopped (a hard reboot?)" >&2; return 1; }
+	got "SVTEST rc.shutdown ran" || { echo "rc.shutdown did not run" >&2; return 1; }
+}
+
+@test "reboot (busybox) reboots cleanly" {
+	scenario reboot
+	test_service '
+wait_up getty syslogd svtest
+reboot
+'
+	boot
+	ended_with "Restarting system"
+	got "svtest got TERM" || { echo "services were not stopped" >&2; return 1; }
+	got "SVTEST rc.shutdown ran" || { echo "rc.shutdown did not run" >&2; return 1; }
+}
+
+@test "halt (busybox) halts: 'reboot: System halted'" {
+	scenario halt
+	test_service '
+wait_up getty syslogd svtest
+halt
+'
+	boot_bg
+	# a halted machine does not end qemu: wait for the message, then stop it
+	wait_for 60 eval 'con | grep -q -e "reboot: System halted" -e "Kernel panic" -e "reboot: Power down" -e "reboot: Restarting"'
+	ended_with "System halted"
+	got "svtest got TERM" || { echo "services were not stopped" >&2; return 1; }
+	got "SVTEST rc.shutdown ran" || { echo "rc.shutdown did not run" >&2; return 1; }
+	stop_qemu
+}
+
+@test "garbage in /etc/svc: the rest comes up, bad ones fatal, no panic" {
+	scenario garbage
+	local r=$S/root
+	echo "not a service" >"$r/etc/svc/junkfile"
+	ln -s /nonexistent "$r/etc/svc/dangling"
+	mkdir -p "$r/etc/sv/norun" "$r/etc/svc/emptydir" "$r/etc/svc/bad name!"
+	printf '#!/bin/sh\nexec sleep 100\n' >"$r/etc/sv/norun/run"
+	chmod 644 "$r/etc/sv/norun/run"
+	ln -s /etc/sv/norun "$r/etc/svc/norun"
+	printf '#!/bin/sh\nexec sleep 100\n' >"$r/etc/svc/bad name!/run"
+	chmod 755 "$r/etc/svc/bad name!/run"
+	test_service '
+wait_up getty syslogd klogd crond httpd svtest && say allup
+svctl status | sed "s/^/STATUS /"
+poweroff
+'
+	boot
+	ended_with "Power down"
+	got "SVTEST allup" || { echo "the good services did not come up" >&2; return 1; }
+	out | grep -q '^STATUS norun fatal' || { echo "norun is not fatal" >&2; return 1; }
+	out | grep -q '^STATUS emptydir fatal' || { echo "emptydir is not fatal" >&2; return 1; }
+	! out | grep -qE '^STATUS (junkfile|dangling|bad name)' || {
+		echo "a non-service shows in status" >&2; return 1; }
+}
+
+# reporter_rc_local BREAK: /etc/rc.local runs the shell code BREAK (which
+# breaks /etc/svc), then starts /etc/svreporter in its own session: with no
+# service left to do it, it reports `svctl status` and powers off.
+reporter_rc_local() {
+	rc_local "$1
+setsid /etc/svreporter </dev/null >/dev/null 2>&1 &"
+	{
+		echo '#!/bin/sh'
+		guest_prelude
+		cat <<'EOF2'
+# svctl status: 0 or 3 once init answers (4: no init on /run/svc yet)
+i=0
+while :; do
+	svctl status >/dev/null 2>&1
+	rc=$?
+	{ [ $rc = 0 ] || [ $rc = 3 ]; } && break
+	i=$((i + 1)); [ $i -lt 600 ] || break
+	sleep 0.05
+done
+say svctl-status-exit $rc
+svctl status | sed "s/^/STATUS /"
+say poweroff
+poweroff
+EOF2
+	} >"$S/root/etc/svreporter"
+	chmod 755 "$S/root/etc/svreporter"
+}
+
+@test "/etc/svc missing: init runs on, no panic, poweroff works" {
+	scenario missing
+	reporter_rc_local 'rm -rf /etc/svc'
+	boot
+	ended_with "Power down"
+	[ "$(value svctl-status-exit)" = 0 ] || {
+		echo "svctl status exit: '$(value svctl-status-exit)' (0 expected: no service)" >&2; return 1; }
+	! out | grep -q '^STATUS ' || { echo "services listed:" >&2; out | grep '^STATUS' >&2; return 1; }
+}
+
+@test "/etc/svc is a regular file: init runs on, no panic, poweroff works" {
+	scenario svcfile
+	reporter_rc_local 'rm -rf /etc/svc; echo garbage >/etc/svc'
+	boot
+	ended_with "Power down"
+	local rc
+	rc=$(value svctl-status-exit)
+	[ "$rc" = 0 ] || [ "$rc" = 3 ] || { echo "svctl status exit: '$rc'" >&2; return 1; }
+}
+
+# The disk: ext4 made on the host, virtio-blk, mounted on /data by rc.boot.
+disk_boot1() {
+	S=$BATS_FILE_TMPDIR/disk1
+	[ -e "$S/done" ] && return 0
+	scenario disk1
+	mkdir -p "$S/seed"
+	echo "from the host" >"$S/seed/seed"
+	truncate -s 16M "$S/disk.img"
+	mke2fs -q -F -t ext4 -d "$S/seed" "$S/disk.img"
+	TOKEN=token-$RANDOM-$RANDOM
+	echo "$TOKEN" >"$S/token"
+	test_service "
+grep ' /data ' /proc/mounts | sed 's/^/MOUNT /'
+say seed \$(cat /data/seed)
+# written just before poweroff, no sync: init must sync and unmount
+echo $TOKEN >/data/token
+poweroff
+"
+	boot -D "$S/disk.img"
+	dumpe2fs -h "$S/disk.img" >"$S/dumpe2fs.out" 2>&1 || true
+	touch "$S/done"
+}
+
+@test "disk: data written just before poweroff survives into the next boot" {
+	command -v mke2fs >/dev/null || skip "mke2fs not installed (e2fsprogs)"
+	disk_boot1
+	local img=$S/disk.img token
+	token=$(cat "$S/token")
+	ended_with "Power down"
+	out | grep -q '^MOUNT /dev/vda /data ext4' || { echo "/data not mounted by rc.boot" >&2; return 1; }
+	[ "$(value seed)" = "from the host" ] || { echo "seed: '$(value seed)'" >&2; return 1; }
+	scenario disk2
+	test_service '
+say token $(cat /data/token)
+poweroff
+'
+	boot -D "$img"
+	ended_with "Power down"
+	[ "$(value token)" = "$token" ] || { echo "token after reboot: '$(value token)', wrote '$token'" >&2; return 1; }
+}
+
+@test "disk: poweroff leaves the filesystem cleanly unmounted" {
+	command -v mke2fs >/dev/null || skip "mke2fs not installed (e2fsprogs)"
+	disk_boot1
+	ended_with "Power down"
+	# the journal was flushed: unmounted or remounted read-only before power-off
+	grep -q '^Filesystem state: *clean' "$S/dumpe2fs.out" || {
+		cat "$S/dumpe2fs.out" >&2; return 1; }
+	! grep -q 'needs_recovery' "$S/dumpe2fs.out" || {
+		echo "the journal needs recovery: not unmounted before power-off" >&2
+		grep -i features "$S/dumpe2fs.out" >&2; return 1; }
+}
