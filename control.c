@@ -199,6 +199,13 @@ static int known(const char *cmd)
 	return 0;
 }
 
+/* The command with this token has been applied. */
+static void ack(uint32_t token)
+{
+	head.ack[head.nack++ % NACK] = token;
+	head_dirty = 1;
+}
+
 static void command(char *line, size_t len)
 {
 	char *word[4] = { 0 };
@@ -226,8 +233,7 @@ static void command(char *line, size_t len)
 			svdir_scan();
 		else
 			request_shutdown(cmd[0] == 'p' ? 'p' : cmd[0] == 'r' ? 'r' : 'h');
-		head.ack = token;
-		head_dirty = 1;
+		ack(token);
 		return;
 	}
 	if (n == 1 && known(cmd)) {
@@ -248,9 +254,7 @@ static void command(char *line, size_t len)
 		return;
 	}
 	svc_command(s, cmd);
-	memmove(&s->ack[1], &s->ack[0], sizeof s->ack - sizeof s->ack[0]);
-	s->ack[0] = token;
-	svc_dirty(s);
+	ack(token);
 }
 
 /* Read what is in the FIFO and apply every complete line, in order. */

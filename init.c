@@ -663,6 +663,29 @@ static const char *absolute(const char *path)
 	return buf;
 }
 
+/* Whatever fds init's parent left open must not reach the services. */
+static void cloexec_inherited(void)
+{
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC 4
+#endif
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+#endif
+	int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char buf[2048] __attribute__((aligned(8)));
+	long n;
+	while (dfd >= 0 && (n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0)
+		for (long off = 0; off < n; off += *(unsigned short *)(buf + off + 16)) {
+			uint32_t fd;
+			if (parse_uint(buf + off + 19, INT_MAX, &fd) == 0 && fd > 2 && (int)fd != dfd)
+				fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+		}
+	if (dfd >= 0)
+		close(dfd);
+}
+
 /* The kernel starts init without PATH; services need one. */
 static void add_default_path(void)
 {
@@ -737,6 +760,7 @@ static int init_main(int argc, char **argv)
 
 	if (mode == M_MACHINE)
 		machine_setup();
+	cloexec_inherited();
 	for (int fd = 0; fd < 3; fd++)  /* services expect 0, 1, 2 to exist */
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
 			break;

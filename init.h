@@ -40,7 +40,6 @@ enum restart { R_ALWAYS, R_ONFAILURE, R_NEVER };
  * `sum` lets a reader detect a slot it read while init was rewriting it. */
 struct service {
 	uint32_t sum;             /* checksum of the rest of the slot */
-	uint32_t ack[2];          /* tokens of the last svctl commands, newest first */
 	int32_t pid;              /* process we wait for: run, or finish */
 	int32_t peer;             /* logger's slot, or a logger's service; -1 */
 	int32_t last_status;      /* wait status of the last run that ended */
@@ -69,13 +68,16 @@ struct runas {
 	gid_t groups[64];
 };
 
-/* Header at offset 0 of RUNDIR/status; slots follow. */
+/* Header at offset 0 of RUNDIR/status; slots follow. A svctl waiting
+ * for its command finds its token among the last NACK applied. */
+#define NACK 64
 struct status_head {
 	uint32_t sum;
 	uint32_t magic;           /* STATUS_MAGIC */
 	uint32_t slotsize;        /* sizeof(struct service) */
 	uint32_t nslot;           /* slots in use (high-water mark) */
-	uint32_t ack;             /* token of the last global command applied */
+	uint32_t nack;            /* commands applied so far */
+	uint32_t ack[NACK];       /* their tokens, a ring: ack[nack % NACK] is next */
 	int32_t pid;              /* init's pid in its own namespace */
 };
 #define STATUS_MAGIC 0x31737673u  /* "svs1" */

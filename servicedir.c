@@ -141,10 +141,13 @@ static void entry(const char *name, int type, void *arg)
 	struct service *s = svc_find(name);
 	if (s) {
 		seen[s - svc] = 1;
+		uint16_t had = s->flags & F_HASLOG;
 		if (has_dir(name, "log"))
 			s->flags |= F_HASLOG;
 		else
 			s->flags &= (uint16_t)~F_HASLOG;
+		if ((s->flags & F_HASLOG) != had)
+			svc_log_check(s);
 		if (s->flags & F_GONE) {      /* came back before it was forgotten */
 			s->flags &= (uint16_t)~F_GONE;
 			if (!has_file(name, "down"))

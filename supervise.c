@@ -241,6 +241,7 @@ static int log_ensure(struct service *s)
 		l->flags |= F_LOGGER;
 		l->peer = (int32_t)(s - svc);
 		s->peer = (int32_t)(l - svc);
+		svc_dirty(s);
 	}
 	if (s->logpipe[1] < 0) {
 		close_fd(&s->logpipe[0]);  /* an old logger drains its own copy */
@@ -385,6 +386,11 @@ void svc_stop(struct service *s)
 static void to_backoff(struct service *s, const char *why)
 {
 	(void)why;
+	if (!s->want) {  /* e.g. `once` whose exec failed: no retry */
+		set_state(s, S_DOWN);
+		settled(s);
+		return;
+	}
 	s->failures++;
 	if (s->max_failures && s->failures >= s->max_failures) {
 		char n[16];
@@ -593,6 +599,8 @@ void svc_command(struct service *s, const char *cmd)
 			if (cmd[0] != 'o')
 				s->flags |= F_NOW;
 		}
+		if (cmd[0] == 'o')  /* wanted down once this run ends */
+			s->want = 0;
 	} else if (!strcmp(cmd, "down")) {
 		s->want = 0;
 		s->flags &= (uint16_t)~(F_NOW | F_ONCE);
@@ -638,8 +646,15 @@ int svc_all_down(void)
 	return 1;
 }
 
-/* The service dir gained or lost log/ (seen at a rescan). */
+/* At a rescan: log/ appeared (start the logger now; run's output goes
+ * to it from run's next start) or went away (the logger drains and ends). */
 void svc_log_check(struct service *s)
 {
-	(void)s;
+	struct service *l = peer(s);
+	if (s->flags & F_HASLOG) {
+		if (s->want && (!l || l->state == S_DOWN))
+			log_ensure(s);
+	} else if (l && l->want) {
+		log_close(s);
+	}
 }

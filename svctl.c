@@ -3,10 +3,11 @@
  *   svctl [-r RUNDIR] [-w SECS] [-j] COMMAND [NAME...]
  *
  * A command goes to RUNDIR/control as one line per service, each in one
- * write (atomic on a FIFO), tagged with a token. svctl always sends it,
+ * write (atomic on a FIFO), each tagged with a token. svctl always sends it,
  * whatever the status says. Status comes from RUNDIR/status, the table
  * init keeps there. With -w, svctl watches that file with inotify until
- * init has applied its command (the token shows up in the slot) and the
+ * init has applied its last command (its token shows up in the header's
+ * ring of recent ones; commands apply in order, so the others are too) and the
  * service has reached the state asked for.
  *
  * Exit: 0 done; 1 wait timed out or fatal; 2 usage; 3 status: not all up;
@@ -352,12 +353,14 @@ static int send_line(int fd, const char *cmd, const char *name, uint32_t token)
 	return 0;
 }
 
-static int acked(const struct service *s, uint32_t token)
+/* Has init applied our command? Once seen, it stays seen: the ring in
+ * the header moves on as other commands come. */
+static int acked(uint32_t token)
 {
-	for (size_t i = 0; i < sizeof s->ack / sizeof s->ack[0]; i++)
-		if (s->ack[i] == token)
-			return 1;
-	return 0;
+	static int seen;
+	for (size_t i = 0; i < NACK && !seen; i++)
+		seen = head.ack[i] == token;
+	return seen;
 }
 
 /* 1 done, 0 not yet, -1 can never be (fatal) */
@@ -365,13 +368,13 @@ static int reached(int cmd, const char *name, uint32_t token)
 {
 	if (cmd >= FIRST_GLOBAL) {
 		if (cmd == FIRST_GLOBAL)
-			return head.ack == token;
+			return acked(token);
 		return !init_alive();
 	}
 	const struct service *s = find(name);
 	if (!s)
 		return -1;
-	if (cmd != 0 && !acked(s, token))
+	if (cmd != 0 && !acked(token))
 		return 0;
 	switch (cmd) {
 	case 0: case 1: case 3: case 4:  /* status, up, restart, once */
@@ -503,6 +506,7 @@ int svctl_main(int argc, char **argv)
 	}
 	int64_t deadline = mono_ms() + (wait_ms < 0 ? 0 : wait_ms);
 	uint32_t token = ((uint32_t)getpid() << 12) ^ (uint32_t)(mono_ms() & 0xfff) ^ 0x80000000u;
+	uint32_t next = token;  /* one token per line sent; `token` ends as the last */
 
 	char **todo = names;
 	int ntodo = 0;
@@ -511,14 +515,14 @@ int svctl_main(int argc, char **argv)
 		if (fd < 0)
 			return -fd;
 		if (cmd >= FIRST_GLOBAL) {
-			if (send_line(fd, commands[cmd], NULL, token) < 0)
+			if (send_line(fd, commands[cmd], NULL, token = next++) < 0)
 				rc = E_UNKNOWN;
 		}
 		for (int k = 0; k < n; k++) {
 			if (!find(names[k])) {
 				err(names[k], "unknown service");
 				rc = E_UNKNOWN;
-			} else if (send_line(fd, commands[cmd], names[k], token) < 0) {
+			} else if (send_line(fd, commands[cmd], names[k], token = next++) < 0) {
 				rc = E_UNKNOWN;
 			} else {
 				todo[ntodo++] = names[k];

@@ -14,19 +14,20 @@
  * enough, keep reading and drop whole lines (counting them), retry every
  * RETRY_MS, and when writing works again log "svlog: dropped N lines" first.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "init.h"
@@ -38,6 +39,7 @@
 #define MINSIZE  100          /* smallest -s: a timestamp and a message fit */
 #define MAXSIZE  ((uint64_t)1 << 40)
 #define MAXKEEP  100000UL
+#define BUFMAX   ((size_t)1 << 30) /* longest partial line held in memory */
 
 static const char usage_msg[] =
 	"svlog: usage: svlog [-s BYTES] [-n FILES] [-t] DIR\n";
@@ -45,22 +47,25 @@ static const char usage_msg[] =
 static struct {
 	const char *dir;
 	int dirfd, curfd, sigfd;
-	uint64_t max;          /* -s */
-	uint64_t size;         /* bytes in current */
-	unsigned long keep;    /* -n */
-	int tflag;             /* -t */
-	int midline;   /* current does not end with a newline */
-	int contd;     /* current began inside a line (a long line) */
-	uint64_t lineend;      /* size of current up to its last newline */
-	int streaming; /* the last bytes handed to lg_out() ended inside a line */
-	int inl;       /* the input read so far ends inside a line */
-	int skip;      /* discarding the rest of a line already counted dropped */
-	int failing;   /* writing fails: drop input, retry at retry_at */
-	uint64_t dropped;
-	int64_t retry_at;      /* CLOCK_MONOTONIC ms */
-	int64_t lsec;          /* time of the last archive name made */
+	uint64_t max;           /* -s BYTES */
+	unsigned long keep;     /* -n FILES */
+	int tflag;              /* -t */
+	unsigned long narch;    /* archives in DIR, as far as we know */
+	int64_t lsec;           /* time in the last archive name made */
 	long lusec;
-	char *buf;             /* complete lines [0,pstart), partial [pstart,len) */
+	/* the file current */
+	uint64_t size;          /* its size */
+	uint64_t lineend;       /* its size up to its last newline */
+	int midline;            /* it does not end with a newline */
+	int contd;              /* it began inside a (long) line */
+	/* the input */
+	int inl;                /* what was read ends inside a line */
+	int streaming;          /* what went to lg_out() ends inside a line */
+	int skip;               /* discarding the rest of a dropped line */
+	int failing;            /* writes fail: drop input, retry at retry_at */
+	uint64_t dropped;       /* lines dropped while failing */
+	int64_t retry_at;       /* CLOCK_MONOTONIC ms */
+	char *buf;              /* complete lines [0,pstart), partial [pstart,len) */
 	size_t len, cap, pstart;
 } S;
 
@@ -162,67 +167,64 @@ static void lg_stamp(char ts[TSLEN])
 
 /* ---- the directory: current and the archives ---- */
 
+/* Is s an archive name? ('#' is a digit in the pattern) */
 static int lg_is_archive(const char *s)
 {
-	size_t i;
-	if (strlen(s) != ARCHLEN || s[0] != '@' || s[9] != 'T' || s[16] != '.'
-	    || strcmp(s + 23, "Z.s"))
-		return 0;
-	for (i = 1; i < 23; i++)
-		if (i != 9 && i != 16 && (s[i] < '0' || s[i] > '9'))
+	static const char pat[ARCHLEN + 1] = "@########T######.######Z.s";
+	for (int i = 0; i < ARCHLEN; i++)
+		if (pat[i] == '#' ? s[i] < '0' || s[i] > '9' : s[i] != pat[i])
 			return 0;
-	return 1;
+	return s[ARCHLEN] == 0;
 }
 
-/* Count the archives and find the oldest (smallest name). */
+/* Count the archives (into S.narch too) and find the oldest (smallest
+ * name). Reads DIR with getdents64 (readdir would pull in malloc). */
 static unsigned long lg_scan(char oldest[ARCHLEN + 1])
 {
-	int fd = openat(S.dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return 0;
-	}
+	_Alignas(8) char b[4096];
 	unsigned long n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (!lg_is_archive(e->d_name))
-			continue;
-		if (n++ == 0 || strcmp(e->d_name, oldest) < 0)
-			memcpy(oldest, e->d_name, ARCHLEN + 1);
+	long got;
+	if (lseek(S.dirfd, 0, SEEK_SET) < 0)
+		return 0;
+	while ((got = syscall(SYS_getdents64, S.dirfd, b, sizeof b)) > 0) {
+		for (long off = 0; off < got;) {
+			/* linux_dirent64: ino, off, reclen, type, name */
+			unsigned short reclen;
+			const char *name = b + off + 19;
+			memcpy(&reclen, b + off + 16, sizeof reclen);
+			off += reclen;
+			if (!lg_is_archive(name))
+				continue;
+			if (n++ == 0 || memcmp(name, oldest, ARCHLEN) < 0)
+				memcpy(oldest, name, ARCHLEN + 1);
+		}
 	}
-	closedir(d);
+	S.narch = n;
 	return n;
 }
 
-/* Delete the oldest archive: 0 if one was deleted, -1 if none could be. */
-static int lg_delete_oldest(void)
+/* Delete the oldest archive if there are more than keep: 0 if one was
+ * deleted, -1 if not. */
+static int lg_delete_oldest(unsigned long keep)
 {
 	char old[ARCHLEN + 1];
-	if (lg_scan(old) == 0)
+	if (lg_scan(old) <= keep)
 		return -1;
 	if (unlinkat(S.dirfd, old, 0) < 0) {
 		lg_say(S.dir, "/", old, ": ", strerror(errno), NULL);
 		return -1;
 	}
+	S.narch--;
 	return 0;
 }
 
-/* Keep at most S.keep archives. */
+/* Keep at most S.keep archives. The directory is read only when there
+ * are (or seem to be) too many. */
 static void lg_prune(void)
 {
-	char old[ARCHLEN + 1];
-	unsigned long n;
-	while ((n = lg_scan(old)) > S.keep) {
-		if (unlinkat(S.dirfd, old, 0) < 0) {
-			lg_say(S.dir, "/", old, ": ", strerror(errno), NULL);
+	while (S.narch > S.keep)
+		if (lg_delete_oldest(S.keep) < 0)
 			return;
-		}
-		if (n - 1 <= S.keep)
-			return;
-	}
 }
 
 /* A fresh archive name: the current UTC time, but later than any name
@@ -286,6 +288,7 @@ static int lg_rotate(void)
 	S.size = 0;
 	S.contd = S.midline;
 	S.midline = 0;
+	S.narch++;
 	lg_prune();
 	return lg_open_current();
 }
@@ -343,7 +346,7 @@ static int lg_emit(const char *p, size_t n, size_t *done)
 		if (e == 0)
 			continue;
 		err = e;
-		if (lg_delete_oldest() < 0)
+		if (lg_delete_oldest(0) < 0)
 			break;
 	}
 	*done = (size_t)(p - start);
@@ -364,6 +367,7 @@ static void lg_drop(const char *p, size_t n)
 	if (p < end) {
 		S.dropped++;
 		S.skip = 1;
+		S.streaming = 0;
 	}
 }
 
@@ -443,29 +447,13 @@ static void lg_flush_lines(void)
 	S.pstart = 0;
 }
 
-/* Grow the buffer so a partial line up to BYTES fits: 1 if it grew. */
-static int lg_grow(void)
-{
-	uint64_t lim64 = S.max + READSZ;
-	size_t lim = lim64 > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)lim64;
-	if (S.cap >= lim)
-		return 0;
-	size_t ncap = S.cap > lim / 2 ? lim : S.cap * 2;
-	char *nb = realloc(S.buf, ncap);
-	if (!nb)
-		return 0;
-	S.buf = nb;
-	S.cap = ncap;
-	return 1;
-}
-
-/* The buffer is full: write complete lines, or grow, or (a long line, or
- * no memory) write the partial line as it is. */
+/* The buffer is full: write the complete lines, or else the partial line
+ * as it is (a long line, or longer than the buffer). */
 static void lg_make_room(void)
 {
 	if (S.pstart > 0) {
 		lg_flush_lines();
-	} else if (S.len >= S.max || !lg_grow()) {
+	} else {
 		lg_out(S.buf, S.len);
 		S.len = 0;
 	}
@@ -605,7 +593,7 @@ static int lg_finish(int code)
 		lg_say("dropped ", m, " lines", NULL);
 		code = 111;
 	}
-	free(S.buf);
+	munmap(S.buf, S.cap);
 	if (S.curfd >= 0)
 		close(S.curfd);
 	close(S.dirfd);
@@ -725,6 +713,7 @@ static int lg_setup(void)
 		lg_say(S.dir, "/current: ", strerror(e), NULL);
 		return -1;
 	}
+	S.narch = ULONG_MAX;     /* unknown: read DIR */
 	lg_prune();
 
 	sigset_t set;
@@ -740,14 +729,28 @@ static int lg_setup(void)
 	}
 	/* SIGPIPE stays blocked and unread: a closed stderr is just EPIPE */
 	sigdelset(&set, SIGPIPE);
+	/* an ignored signal never reaches the signalfd: undo inherited SIG_IGN */
+	static const int sigs[] = { SIGTERM, SIGINT, SIGALRM, SIGHUP };
+	for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
+		signal(sigs[k], SIG_DFL);
 	if ((S.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
 		lg_say("signalfd: ", strerror(errno), NULL);
 		return -1;
 	}
-	S.cap = 2 * READSZ;
-	if (!(S.buf = malloc(S.cap))) {
-		lg_say("out of memory", NULL);
-		return -1;
+	/* room for a partial line up to BYTES and a read; reserved, not
+	 * allocated: pages come as they are used (and no malloc in init) */
+	uint64_t want = S.max + READSZ + TSLEN;
+	S.cap = want > BUFMAX ? BUFMAX : (size_t)want;
+	for (;;) {
+		S.buf = mmap(NULL, S.cap, PROT_READ | PROT_WRITE,
+		             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (S.buf != MAP_FAILED)
+			break;
+		if (S.cap <= 2 * READSZ) {
+			lg_say("mmap: ", strerror(errno), NULL);
+			return -1;
+		}
+		S.cap /= 2;
 	}
 	return 0;
 }

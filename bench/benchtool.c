@@ -76,6 +76,12 @@ static void raise_nofile(void)
 	}
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
 /* ---------- service table (filled from FIFO notifications) ---------- */
 
 #define MAXSVC 4096
@@ -501,12 +507,6 @@ static void kill_tree_by_pid(void)
 		kill(pids[i], SIGKILL);
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 static void print_list(const char *key, double *v, int n, double scale)
 {
 	printf("%s=", key);
@@ -518,7 +518,7 @@ static void print_list(const char *key, double *v, int n, double scale)
 static void usage_tree(void)
 {
 	die("usage: tree -n N [-T up_timeout] [-m] [-x hookcmd] [-i idle_secs] [-o strace_out] "
-	    "[-k kills] [-c crash_secs] [-s SIGNAL] [-S stopcmd] [-O tree_output] [-Q] -- CMD...");
+	    "[-k kills] [-c crash_secs] [-X posthook] [-s SIGNAL] [-S stopcmd] [-O tree_output] [-Q] -- CMD...");
 }
 
 static int parse_sig(const char *s)
@@ -530,6 +530,20 @@ static int parse_sig(const char *s)
 		if (strcmp(s, t[i].n) == 0)
 			return t[i].s;
 	return atoi(s);
+}
+
+/* Run CMD with sh while serving events; $BENCH_TOP is the tree's top pid. */
+static void run_hook(const char *cmd)
+{
+	char topbuf[32];
+	snprintf(topbuf, sizeof topbuf, "%d", (int)top_pid);
+	setenv("BENCH_TOP", topbuf, 1);
+	pid_t h = spawn_sh(cmd);
+	watch(h);
+	while (watched_status(h) < 0)
+		pump(1);
+	if (watched_status(h) != 0)
+		printf("hook_status=%d\n", watched_status(h));
 }
 
 static int count_up(void)
@@ -545,14 +559,15 @@ static int cmd_tree(int argc, char **argv)
 {
 	int n_expected = -1, mem = 0, kills = 0, opt, stopsig = 0;
 	double up_timeout = 60, idle = 0, crash = 0;
-	const char *hook = NULL, *stopcmd = NULL, *strace_out = NULL, *treeout = NULL;
+	const char *hook = NULL, *posthook = NULL, *stopcmd = NULL, *strace_out = NULL, *treeout = NULL;
 	int untimed_stop = 0;
-	while ((opt = getopt(argc, argv, "+n:T:mx:i:k:c:s:S:o:O:Q")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:T:mx:X:i:k:c:s:S:o:O:Q")) != -1) {
 		switch (opt) {
 		case 'n': n_expected = atoi(optarg); break;
 		case 'T': up_timeout = atof(optarg); break;
 		case 'm': mem = 1; break;
 		case 'x': hook = optarg; break;
+		case 'X': posthook = optarg; break;
 		case 'i': idle = atof(optarg); break;
 		case 'k': kills = atoi(optarg); break;
 		case 'c': crash = atof(optarg); break;
@@ -600,6 +615,16 @@ static int cmd_tree(int argc, char **argv)
 	}
 	printf("up_ms=%.3f\n", (tlast - t0) * 1e3);
 	printf("first_up_ms=%.3f\n", (tfirst - t0) * 1e3);
+	{
+		/* how the starts spread: the 10th, 50th and 90th percentile */
+		double *ft = calloc((size_t)nsvcs, sizeof *ft);
+		for (int i = 0; i < nsvcs; i++)
+			ft[i] = svcs[i].first - t0;
+		qsort(ft, (size_t)nsvcs, sizeof *ft, cmp_dbl);
+		printf("up_p10_ms=%.3f\nup_p50_ms=%.3f\nup_p90_ms=%.3f\n", ft[nsvcs / 10] * 1e3,
+		       ft[nsvcs / 2] * 1e3, ft[nsvcs * 9 / 10] * 1e3);
+		free(ft);
+	}
 	/* let stragglers (a second instance, a late logger) settle */
 	pump_for(0.3);
 
@@ -615,20 +640,17 @@ static int cmd_tree(int argc, char **argv)
 			if (p > 0)
 				pss += p;
 		}
-		printf("nsup=%d\nrss_kb=%ld\npss_kb=%ld\n", ns, rss, pss);
+		long long cpu = 0;
+		for (int i = 0; i < ns; i++) {
+			long long c = cpu_ns(sup[i]);
+			if (c > 0)
+				cpu += c;
+		}
+		printf("nsup=%d\nrss_kb=%ld\npss_kb=%ld\nsup_cpu_ms=%.3f\n", ns, rss, pss, (double)cpu / 1e6);
 	}
 
-	if (hook) {
-		char topbuf[32];
-		snprintf(topbuf, sizeof topbuf, "%d", (int)top_pid);
-		setenv("BENCH_TOP", topbuf, 1);
-		pid_t h = spawn_sh(hook);
-		watch(h);
-		while (watched_status(h) < 0)
-			pump(1);
-		if (watched_status(h) != 0)
-			printf("hook_status=%d\n", watched_status(h));
-	}
+	if (hook)
+		run_hook(hook);
 
 	if (idle > 0) {
 		int ns = supervisor_pids(sup, 8192, NULL, 0);
@@ -703,6 +725,9 @@ static int cmd_tree(int argc, char **argv)
 			}
 			fclose(f);
 		}
+		int sst = watched_status(st);
+		if (!f || (WIFEXITED(sst) && WEXITSTATUS(sst) == 127))
+			calls = -1; /* strace missing or failed */
 		printf("idle_strace_secs=%.3f\nidle_syscalls=%ld\nidle_syscall_names=%s\n",
 		       b - a, calls, names[0] ? names : "-");
 		free(sargv);
@@ -774,6 +799,9 @@ static int cmd_tree(int argc, char **argv)
 		if (starts)
 			printf("crash_cpu_us_per_restart=%.1f\n", (double)d / 1e3 / starts);
 	}
+
+	if (posthook)
+		run_hook(posthook);
 
 	/* steady state before the stop request: every instance up for 1.5 s
 	 * (runsv sleeps 1 s after a run shorter than that) */
@@ -1007,19 +1035,25 @@ static int cmd_orphans(int argc, char **argv)
 			while (waitid(P_PID, (id_t)kids[i], &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
 				;
 		}
-		char c = made == n ? 'y' : 'n';
-		if (write(ready[1], &c, 1) != 1)
+		/* tell main the last child's pid: reapers that use wait(-1)
+		 * take them in fork order, so it goes last */
+		int msg[2] = {made == n, made ? (int)kids[made - 1] : 0};
+		if (write(ready[1], msg, sizeof msg) != (ssize_t)sizeof msg)
 			_exit(1);
+		char c;
 		while (read(go[0], &c, 1) < 0 && errno == EINTR)
 			;
 		_exit(0);
 	}
 	close(go[0]);
 	close(ready[1]);
-	char c = 0;
-	if (read(ready[0], &c, 1) != 1 || c != 'y')
+	int msg[2] = {0, 0};
+	if (read(ready[0], msg, sizeof msg) != (ssize_t)sizeof msg || !msg[0])
 		die("could not make %d zombies", n);
+	char lastpath[64];
+	snprintf(lastpath, sizeof lastpath, "/proc/%d", msg[1]);
 	int before = count_proc_entries(dfd);
+	long long c0 = cpu_ns(1);
 	double t0 = mono();
 	close(go[1]); /* the middle process exits; its zombies go to PID 1 */
 	int st;
@@ -1030,17 +1064,24 @@ static int cmd_orphans(int argc, char **argv)
 	long scans = 0;
 	int left;
 	double dl = t0 + 60;
+	/* cheap poll of the last zombie, then full scans of /proc to be
+	 * sure that none is left (and to be right whatever the order) */
+	while (access(lastpath, F_OK) == 0 && mono() < dl) {
+		struct timespec ts = {0, 20000};
+		nanosleep(&ts, NULL);
+	}
 	while ((left = count_proc_entries(dfd)) > base && mono() < dl) {
 		scans++;
 		struct timespec ts = {0, 200000};
 		nanosleep(&ts, NULL);
 	}
 	double t1 = mono();
+	long long c1 = cpu_ns(1);
 	FILE *f = fopen(out, "w");
 	if (!f)
 		die("open %s: %s", out, strerror(errno));
-	fprintf(f, "base_procs=%d\nzombies=%d\nreap_ms=%.3f\nhandover_ms=%.3f\nscans=%ld\n", base,
-	        before - base, (t1 - t0) * 1e3, (tmid - t0) * 1e3, scans);
+	fprintf(f, "base_procs=%d\nzombies=%d\nreap_ms=%.3f\nhandover_ms=%.3f\nscans=%ld\npid1_cpu_ms=%.3f\n",
+	        base, before - base, (t1 - t0) * 1e3, (tmid - t0) * 1e3, scans, (double)(c1 - c0) / 1e6);
 	if (left > base)
 		fprintf(f, "error=%d processes left after 60 s\n", left - base);
 	fclose(f);

@@ -52,11 +52,16 @@ METRICS = [
     ("mem.procs.1000", "2. Memory of the supervision tree", "supervisor processes, 1000 services", "procs", None, "{:.0f}"),
     ("up.100", "3. Start-up", "all 100 services running", "ms", "low", "{:.2f}"),
     ("up.1000", "3. Start-up", "all 1000 services running", "ms", "low", "{:.2f}"),
+    ("up.cpu.100", "3. Start-up", "supervisor CPU to start 100", "ms", "low", "{:.2f}"),
+    ("up.cpu.1000", "3. Start-up", "supervisor CPU to start 1000", "ms", "low", "{:.2f}"),
+    ("up.p50.1000", "3. Start-up", "median start, 1000 services", "ms", "low", "{:.2f}"),
     ("cg.up.1000", "3. Start-up", "instructions (callgrind) to start 1000", "Ir", None, "{:.0f}"),
     ("cg.down.1000", "3. Start-up", "instructions (callgrind) to stop 1000", "Ir", None, "{:.0f}"),
     ("restart", "4. Restart latency", "SIGKILL to new instance running", "ms", "low", "{:.3f}"),
+    ("cg.restart", "4. Restart latency", "instructions (callgrind) per restart", "Ir", None, "{:.0f}"),
     ("crash.cpu", "5. Crash loop", "supervisor CPU per restart", "us", "low", "{:.1f}"),
     ("crash.starts", "5. Crash loop", "starts in the window", "starts", None, "{:.0f}"),
+    ("cg.crash", "5. Crash loop", "instructions (callgrind) per crash-loop restart", "Ir", None, "{:.0f}"),
     ("idle.syscalls", "6. Idle, 100 services", "syscalls (strace -f) in the window", "calls", "low", "{:.0f}"),
     ("idle.wakeups", "6. Idle, 100 services", "context switches in the window", "switches", "low", "{:.0f}"),
     ("status.1", "7. Control", "status, 1 service", "ms", "low", "{:.3f}"),
@@ -66,6 +71,7 @@ METRICS = [
     ("log.lost", "8. Logging", "lines lost (all files kept)", "lines", "low", "{:.0f}"),
     ("log.maxfile", "8. Logging", "largest file written", "bytes", None, "{:.0f}"),
     ("reap", "9. Reaping as PID 1", "10,000 orphan zombies reaped", "ms", "low", "{:.1f}"),
+    ("reap.cpu", "9. Reaping as PID 1", "PID 1 CPU for those 10,000", "ms", "low", "{:.1f}"),
     ("shutdown.100", "10. Shutdown", "100 services: request to all gone", "ms", "low", "{:.2f}"),
     ("shutdown.1000", "10. Shutdown", "1000 services: request to all gone", "ms", "low", "{:.2f}"),
 ]
@@ -104,6 +110,13 @@ def t_log(o, b, s):
     return True
 
 
+def t_rt(o, b, s):
+    # busybox's sv/runsv are a port of runit's: runit stands in for them
+    # when Debian's busybox lacks the applets
+    ref = s.get("busybox", s.get("runit"))
+    return ref is None or o <= ref
+
+
 TARGETS = {
     "foot.bytes": ("one static binary <= 48 KiB (49152 B)", t_le(49152)),
     "mem.pss.1000": ("<= 212 KiB PSS", t_le(212)),
@@ -112,10 +125,11 @@ TARGETS = {
     "crash.cpu": ("<= 150 us per restart", t_le(150)),
     "idle.syscalls": ("0", t_le(0)),
     "status.1000": ("<= 5 ms", t_le(5)),
-    "rt": ("no slower than busybox runsv/sv", t_best),
+    "rt": ("no slower than busybox runsv/sv (else runit's)", t_rt),
     "log.mbps": (">= fastest peer logger and >= 1/2 of cat > file", t_log),
     "log.lost": ("0", t_le(0)),
     "reap": ("no slower than the best peer", t_best),
+    "reap.cpu": ("no more than the best peer", t_best),
     "shutdown.100": ("no slower than the best peer", t_best),
 }
 

@@ -38,16 +38,14 @@ load helpers
 	[ "$status" = 0 ]
 }
 
-@test "status line: fields and their order" {
+N='[0-9]+'
+
+@test "status line: up with logger, down never run, signal= after a crash" {
 	mksvc a "exec sleep 1000"
 	mklog a "exec cat >/dev/null"
 	mksvc -D b "exec sleep 1000"
-	mksvc c "trap '' TERM; exec sleep 1000"
-	svfile c timeout-kill 1000
 	start_init
 	wait_state a up
-	wait_state c up
-	N='[0-9]+'
 	[[ $(status_line a) =~ ^a\ up\ pid=$N\ uptime=${N}s\ ready\ restarts=0\ log:pid=$N$ ]]
 	[ "$(status_line b)" = "b down restarts=0" ]
 	# last run killed by a signal, restarted by init
@@ -55,18 +53,36 @@ load helpers
 	kill -KILL "$old"
 	wait_for 3 eval "[[ \$(status_line a) =~ ^a\ up\ pid=$N\ uptime=${N}s\ ready\ restarts=1\ signal=KILL\ log:pid=$N$ ]]"
 	[ "$(svpid a)" != "$old" ]
-	# once on a running service: up, but wants down
+}
+
+@test "status line: want=down while up after once" {
+	mksvc a "exec sleep 1000"
+	mklog a "exec cat >/dev/null"
+	mksvc -D b "exec sleep 1000"
+	start_init
+	wait_state a up
 	sv once a
-	wait_for 2 eval "[[ \$(status_line a) =~ ^a\ up\ pid=$N\ uptime=${N}s\ ready\ restarts=1\ signal=KILL\ want=down\ log:pid=$N$ ]]"
-	# restart of a service ignoring TERM: stopping, wants up
+	wait_for 2 eval "[[ \$(status_line a) =~ ^a\ up\ pid=$N\ uptime=${N}s\ ready\ restarts=0\ want=down\ log:pid=$N$ ]]"
+	sv once b
+	wait_for 2 eval "[[ \$(status_line b) =~ ^b\ up\ pid=$N\ uptime=${N}s\ ready\ restarts=0\ want=down$ ]]"
+}
+
+@test "status line: stopping with want=up during a restart; exit= and signal=" {
+	mksvc c "trap '' TERM; exec sleep 1000"
+	svfile c timeout-kill 1000
+	mksvc -D b "exec sleep 1000"
+	start_init
+	wait_state c up
 	sv restart c
 	wait_for 2 eval "[[ \$(status_line c) =~ ^c\ stopping\ pid=$N\ uptime=${N}s\ restarts=0\ want=up$ ]]"
 	wait_for 4 eval "[[ \$(status_line c) =~ ^c\ up\ pid=$N\ uptime=${N}s\ ready\ restarts=0\ signal=KILL$ ]]"
-	# exit code of the last run
-	sv once b
-	wait_for 2 eval "[[ \$(status_line b) =~ ^b\ up\ pid=$N\ uptime=${N}s\ ready\ restarts=0\ want=down$ ]]"
+	sv up b
+	wait_state b up
 	sv down b
 	wait_for 2 eval '[ "$(status_line b)" = "b down restarts=0 signal=TERM" ]'
+	printf '#!/bin/sh\nexit 7\n' >"$SVS/b/run"
+	sv once b
+	wait_for 2 eval '[ "$(status_line b)" = "b down restarts=0 exit=7" ]'
 }
 
 @test "status line: uptime counts seconds" {
@@ -178,6 +194,7 @@ load helpers
 	mksvc a "for s in HUP INT QUIT USR1 USR2 ALRM WINCH TERM CONT; do trap \"echo \$s >> $T/sigs\" \$s; done
 sleep 1000 & echo \$! > $T/child
 while :; do sleep 1 & wait \$!; done"
+	svfile a timeout-kill 300 # it survives TERM: let teardown be quick
 	start_init
 	wait_state a up
 	wait_for 2 test -s "$T/child"
@@ -246,18 +263,21 @@ shutdown_cmd() {
 	echo "$output"
 	[ "$status" = 0 ]
 	[ "$dt" -ge 300 ]
+	[ "$dt" -le 900 ] # ready after 400 ms: the wait ends on that event
 	is_up_ready a
 	t0=$(now_ms)
 	run sv -w 3 restart a
 	dt=$(( $(now_ms) - t0 ))
 	[ "$status" = 0 ]
 	[ "$dt" -ge 300 ]
+	[ "$dt" -le 900 ] # ready after 400 ms: the wait ends on that event
 	is_up_ready a
 	t0=$(now_ms)
 	run sv -w 3 once b
 	dt=$(( $(now_ms) - t0 ))
 	[ "$status" = 0 ]
 	[ "$dt" -ge 300 ]
+	[ "$dt" -le 900 ] # ready after 400 ms: the wait ends on that event
 	is_up_ready b
 	# decimals accepted
 	run sv -w 2.5 up c
@@ -320,6 +340,7 @@ shutdown_cmd() {
 	dt=$(( $(now_ms) - t0 ))
 	[ "$status" = 0 ]
 	[ "$dt" -ge 300 ]
+	[ "$dt" -le 1500 ]
 	[ -s "$T/fin" ]
 	is_state a down
 }
@@ -336,7 +357,8 @@ shutdown_cmd() {
 	[ "$status" = 0 ]
 	is_up_ready a
 	is_up_ready b
-	note "status -w returned ${dt} ms after start"
+	note "status -w returned ${dt} ms after start (a is ready after 400 ms)"
+	[ "$dt" -le 900 ]
 }
 
 # ---------------------------------------------------------------- -j
@@ -534,14 +556,18 @@ works() {
 	wait_state a up
 	pids=()
 	for i in $(seq 20); do
-		( rc=0; sv -w 5 restart a >/dev/null 2>&1 || rc=$?; echo $rc >"$T/rc.$i" ) 3>&- &
+		(
+			until [ -e "$T/go" ]; do sleep 0.005; done # all start together
+			rc=0
+			sv -w 5 restart a >/dev/null 2>&1 || rc=$?
+			echo $rc >"$T/rc.$i"
+		) 3>&- &
 		pids+=($!)
 	done
+	touch "$T/go"
 	for p in "${pids[@]}"; do wait "$p"; done
-	for i in $(seq 20); do
-		echo "client $i: $(cat "$T/rc.$i")"
-		[ "$(cat "$T/rc.$i")" = 0 ]
-	done
+	for i in $(seq 20); do echo "client $i: exit $(cat "$T/rc.$i")"; done
+	for i in $(seq 20); do [ "$(cat "$T/rc.$i")" = 0 ]; done
 	wait_state a up
 	alive "$(svpid a)"
 	[ "$(svfield a restarts)" = 0 ]

@@ -44,9 +44,11 @@ load helpers
 	[[ ${lines[0]} == "a up "* ]]
 	[ ! -e "$T/hidden-started" ]
 	# a plain directory (not a symlink) is a service too
-	mkdir "$SVDIR/plain"
-	printf '#!/bin/sh\nexec sleep 1000\n' >"$SVDIR/plain/run"
-	chmod 0755 "$SVDIR/plain/run"
+	# (made aside and moved in, so init never sees it without run)
+	mkdir "$T/plain"
+	printf '#!/bin/sh\nexec sleep 1000\n' >"$T/plain/run"
+	chmod 0755 "$T/plain/run"
+	mv "$T/plain" "$SVDIR/plain"
 	wait_state plain up
 }
 
@@ -102,6 +104,21 @@ load helpers
 	alive "$INIT_PID"
 }
 
+@test "svctl rescan applies a removed log/: the logger is stopped" {
+	mksvc a "echo line; exec sleep 1000"
+	mklog a "exec cat >> $T/log.out"
+	start_init
+	wait_state a up
+	lp=$(logpid a)
+	[ -n "$lp" ]
+	wait_for 2 grep -qx line "$T/log.out"
+	mv "$SVS/a/log" "$T/old-log"
+	sv rescan
+	wait_for 3 eval '[ -z "$(logpid a)" ]'
+	wait_gone "$lp" 3
+	alive "$INIT_PID"
+}
+
 @test "svctl rescan: a new symlink is applied" {
 	start_init
 	mksvc a "exec sleep 1000"
@@ -110,7 +127,20 @@ load helpers
 	wait_state a up 2
 }
 
-@test "SIGHUP to init rescans (and does not kill it)" {
+@test "SIGHUP to init does not kill it; new services still appear" {
+	mksvc a "exec sleep 1000"
+	start_init
+	wait_state a up
+	pid=$(svpid a)
+	kill -HUP "$INIT_PID"
+	mksvc b "exec sleep 1000"
+	kill -HUP "$INIT_PID"
+	wait_state b up 2
+	alive "$INIT_PID"
+	[ "$(svpid a)" = "$pid" ]
+}
+
+@test "SIGHUP to init rescans: a new log/ of a running service is applied" {
 	mksvc a "echo line; exec sleep 1000"
 	start_init
 	wait_state a up

@@ -16,7 +16,7 @@ setup_file() {
 }
 
 setup() {
-	cd "$ROOT"
+	cd "$ROOT" || return 1
 	T=$(mktemp -d /tmp/svlog-test.XXXXXX)
 	D=$T/log
 	LPID=
