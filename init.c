@@ -42,7 +42,7 @@ int devnull = -1;
 struct rlimit nofile0;
 
 enum { M_MACHINE, M_CONTAINER, M_NESTED };
-static int mode;
+static int mode;            /* M_MACHINE, M_CONTAINER or M_NESTED */
 static int errfd = 2;           /* stderr, reopened non-blocking if we can */
 static int sigfd = -1;
 
@@ -62,11 +62,47 @@ static int64_t main_deadline;
 
 /* ---- small helpers shared by every piece ---- */
 
+/* A few libc calls are made as raw syscalls: libc's versions carry
+ * machinery this single-threaded program never needs (vDSO lookup,
+ * thread synchronisation, statx fallbacks) at a cost of kilobytes. */
+
 int64_t clock_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int stat_at(int dfd, const char *path, struct stat *st, int flags)
+{
+#if defined(SYS_newfstatat) && (defined(__x86_64__) || defined(__aarch64__))
+	return (int)syscall(SYS_newfstatat, dfd, path, st, flags);
+#else
+	return fstatat(dfd, path, st, flags);
+#endif
+}
+
+int access_at(int dfd, const char *path, int how)
+{
+	return (int)syscall(SYS_faccessat, dfd, path, how);
+}
+
+/* fork() for children that only make syscalls and exit */
+pid_t fork_raw(void)
+{
+#ifdef SYS_fork
+	return (pid_t)syscall(SYS_fork);
+#else
+	return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+#endif
+}
+
+/* Set a signal to its default action. */
+void sig_default(int sig)
+{
+	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; }
+		dfl = { 0 };  /* SIG_DFL */
+	syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
 }
 
 int write_all(int fd, const void *buf, size_t len)
@@ -400,7 +436,7 @@ static void kill_all(int sig)
 	}
 	/* kill(-1, SIGKILL) can block on processes in D state: do it in a
 	 * child, so PID 1 keeps reaping meanwhile */
-	pid_t pid = fork();
+	pid_t pid = fork_raw();
 	if (pid == 0) {
 		kill(-1, SIGKILL);
 		_exit(0);
@@ -449,7 +485,7 @@ static void __attribute__((noreturn)) finish_shutdown(void)
 	unmount_all();
 	int how = action == 'p' ? RB_POWER_OFF : action == 'h' ? RB_HALT_SYSTEM : RB_AUTOBOOT;
 	/* reboot(2) may wait on a stuck device too: call it from a child */
-	pid_t pid = fork();
+	pid_t pid = fork_raw();
 	if (pid == 0) {
 		reboot(how);
 		_exit(1);
@@ -622,7 +658,8 @@ static void mount_if(const char *src, const char *dir, const char *type,
 	char parent[PATH_MAX];
 	join(parent, dir, "..");
 	mkdir(dir, 0755);
-	if (stat(dir, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev)
+	if (stat_at(AT_FDCWD, dir, &a, 0) == 0 && stat_at(AT_FDCWD, parent, &b, 0) == 0 &&
+	    a.st_dev != b.st_dev)
 		return;  /* already a mount point */
 	if (mount(src, dir, type, flags, data) < 0 && errno != EBUSY)
 		say_errno(NULL, dir, errno);
@@ -656,7 +693,7 @@ static const char *absolute(const char *path)
 	static char cwd[2][4096];
 	static int k;
 	char *buf = cwd[k++ & 1];
-	if (!getcwd(buf, 4096) || strlen(buf) + strlen(path) + 2 > 4096)
+	if (syscall(SYS_getcwd, buf, 4096) < 0 || strlen(buf) + strlen(path) + 2 > 4096)
 		return path;
 	strcat(buf, "/");
 	strcat(buf, path);
@@ -751,12 +788,9 @@ static int init_main(int argc, char **argv)
 
 	/* Dispositions are inherited across exec only as "ignored": reset
 	 * them all, so children start with every signal at its default. */
-	for (int sig = 1; sig <= 64; sig++) {
-		struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; }
-			dfl = { 0 };  /* SIG_DFL */
+	for (int sig = 1; sig <= 64; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
-	}
+			sig_default(sig);
 
 	if (mode == M_MACHINE)
 		machine_setup();
@@ -772,7 +806,7 @@ static int init_main(int argc, char **argv)
 	 * full pipe or a stopped terminal never stops init (a file needs no
 	 * copy: it never blocks, and a copy would not share its offset) */
 	struct stat st;
-	if (fstat(2, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+	if (stat_at(2, "", &st, AT_EMPTY_PATH) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
 		int fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		if (fd >= 0)
 			errfd = fd;

@@ -89,7 +89,12 @@ extern const char *svdir, *rundir;
 extern int shutting_down;
 extern int64_t now_ms;         /* refreshed on every wake-up */
 
+struct stat;
 int64_t clock_ms(void);
+int stat_at(int dfd, const char *path, struct stat *st, int flags);
+int access_at(int dfd, const char *path, int mode);
+pid_t fork_raw(void);
+void sig_default(int sig);
 void say(const char *who, const char *what, const char *cause);
 void say_errno(const char *who, const char *what, int err);
 int write_all(int fd, const void *buf, size_t len);

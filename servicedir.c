@@ -103,7 +103,7 @@ static int is_dir(const char *name, int type)
 		return 1;
 	if (type != DT_LNK_ && type != DT_UNKNOWN_)
 		return 0;
-	return fstatat(svdirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+	return stat_at(svdirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int has_dir(const char *svname, const char *file)
@@ -113,7 +113,7 @@ static int has_dir(const char *svname, const char *file)
 	memcpy(path, svname, strlen(svname) + 1);
 	strcat(path, "/");
 	strcat(path, file);
-	return fstatat(svdirfd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
+	return stat_at(svdirfd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int has_file(const char *svname, const char *file)
@@ -123,7 +123,7 @@ static int has_file(const char *svname, const char *file)
 	memcpy(path, svname, strlen(svname) + 1);
 	strcat(path, "/");
 	strcat(path, file);
-	return fstatat(svdirfd, path, &st, 0) == 0;
+	return stat_at(svdirfd, path, &st, 0) == 0;
 }
 
 static uint8_t seen[MAXSLOT];
@@ -208,7 +208,7 @@ void svdir_scan_one(const char *name)
 	if (name[0] == '.')
 		return;
 	struct stat st;
-	if (svdirfd >= 0 && fstatat(svdirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
+	if (svdirfd >= 0 && stat_at(svdirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
 		entry(name, DT_DIR_, NULL);
 		return;
 	}

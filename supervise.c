@@ -345,7 +345,7 @@ void svc_start(struct service *s)
 			/* run itself not executable is a config error (fatal);
 			 * a missing interpreter or a failing user switch is not */
 			int d = svdir_open_service(s);
-			int x = d >= 0 && faccessat(d, "run", X_OK, 0) == 0;
+			int x = d >= 0 && access_at(d, "run", X_OK) == 0;
 			if (d >= 0)
 				close(d);
 			if (!x) {

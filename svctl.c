@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,7 +133,7 @@ static struct service *find(const char *name)
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -257,9 +258,17 @@ static void json(struct out *o, const struct service *s, int64_t now, int first)
 	put(o, "}");
 }
 
-static int by_name(const void *a, const void *b)
+/* Shell sort by name: a few lines instead of libc's qsort. */
+static void sort_by_name(struct service **v, int n)
 {
-	return strcmp((*(struct service *const *)a)->name, (*(struct service *const *)b)->name);
+	for (int gap = n / 2; gap > 0; gap = gap == 2 ? 1 : gap * 5 / 11)
+		for (int i = gap; i < n; i++) {
+			struct service *x = v[i];
+			int j = i;
+			for (; j >= gap && strcmp(v[j - gap]->name, x->name) > 0; j -= gap)
+				v[j] = v[j - gap];
+			v[j] = x;
+		}
 }
 
 static int status(char **names, int n, int as_json)
@@ -271,7 +280,7 @@ static int status(char **names, int n, int as_json)
 		for (uint32_t i = 0; i < nslots; i++)
 			if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED)
 				list[count++] = &slots[i];
-		qsort(list, (size_t)count, sizeof *list, by_name);
+		sort_by_name(list, count);
 	} else {
 		for (int i = 0; i < n && count < MAXSLOT; i++) {
 			struct service *s = find(names[i]);

@@ -96,7 +96,7 @@ static void lg_say(const char *a, ...)
 static int64_t lg_now_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -159,7 +159,7 @@ static char *lg_fmt_time(char *p, int64_t sec, long usec, int compact)
 static void lg_stamp(char ts[TSLEN])
 {
 	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
+	syscall(SYS_clock_gettime, CLOCK_REALTIME, &t);
 	char *p = lg_fmt_time(ts, t.tv_sec, t.tv_nsec / 1000, 0);
 	p[0] = 'Z';
 	p[1] = ' ';
@@ -232,7 +232,7 @@ static void lg_prune(void)
 static void lg_archive_name(char name[ARCHLEN + 1])
 {
 	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
+	syscall(SYS_clock_gettime, CLOCK_REALTIME, &t);
 	int64_t sec = t.tv_sec;
 	long usec = t.tv_nsec / 1000;
 	if (sec < S.lsec || (sec == S.lsec && usec <= S.lusec)) {
@@ -248,7 +248,7 @@ static void lg_archive_name(char name[ARCHLEN + 1])
 		char *p = lg_fmt_time(name + 1, sec, usec, 1);
 		memcpy(p, "Z.s", 4);
 		struct stat st;
-		if (tries > 1000 || (fstatat(S.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
+		if (tries > 1000 || (stat_at(S.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
 		                     && errno == ENOENT))
 			break;
 		usec++;
@@ -265,7 +265,7 @@ static int lg_open_current(void)
 	if (fd < 0)
 		return errno;
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
+	if (stat_at(fd, "", &st, AT_EMPTY_PATH) < 0) {
 		int e = errno;
 		close(fd);
 		return e;
@@ -732,7 +732,7 @@ static int lg_setup(void)
 	/* an ignored signal never reaches the signalfd: undo inherited SIG_IGN */
 	static const int sigs[] = { SIGTERM, SIGINT, SIGALRM, SIGHUP };
 	for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
-		signal(sigs[k], SIG_DFL);
+		sig_default(sigs[k]);
 	if ((S.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
 		lg_say("signalfd: ", strerror(errno), NULL);
 		return -1;
