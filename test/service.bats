@@ -413,7 +413,8 @@ load helpers
 	wait_for 2 eval "[ \$(count_lines $T/starts) -ge 7 ]"
 	g6=$(gaps_ms "$T/starts" | awk '{ print $6 }')
 	note "gap after the up: $g6 ms (due 100)"
-	[ "$g6" -le 400 ]
+	# not reset, it would be 3200 ms; the bound leaves room for a loaded CI
+	[ "$g6" -le 900 ]
 }
 
 @test "backoff: a run of 5 s or more resets it and restarts at once" {
