@@ -41,23 +41,23 @@ enum restart { R_ALWAYS, R_ONFAILURE, R_NEVER };
 struct service {
 	uint32_t sum;             /* checksum of the rest of the slot */
 	int32_t pid;              /* process we wait for: run, or finish */
-	int32_t peer;             /* logger's slot, or a logger's service; -1 */
-	int32_t last_status;      /* wait status of the last run that ended */
-	uint32_t restarts;        /* starts init made on its own */
-	uint32_t failures;        /* consecutive runs shorter than 5 s */
 	int64_t started;          /* CLOCK_MONOTONIC ms when run started */
 	int64_t deadline;         /* ms: backoff end, kill or finish timeout; 0 none */
+	uint32_t restarts;        /* starts init made on its own */
 	/* configuration, read again at each start (servicedir.c) */
 	uint32_t timeout_kill, timeout_finish;
-	uint16_t max_failures;
-	int16_t notify_fd;        /* notification-fd N, or -1 */
-	uint8_t down_signal, restart;
-	uint8_t state, want;      /* enum state; want: 1 up, 0 down */
-	uint16_t flags;           /* F_* */
 	/* fds init holds for this slot, all close-on-exec */
 	int32_t logpipe[2];       /* service: pipe to its logger; -1 none */
 	int32_t notify;           /* read end of the readiness pipe; -1 none */
-	char name[NAMELEN + 5];   /* "web", or "web/log" for its logger */
+	int32_t last_status;      /* wait status of the last run that ended */
+	uint16_t failures;        /* consecutive runs shorter than 5 s */
+	uint16_t max_failures;
+	int16_t peer;             /* logger's slot, or a logger's service; -1 */
+	int16_t notify_fd;        /* notification-fd N, or -1 */
+	uint16_t flags;           /* F_* */
+	uint8_t down_signal, restart;
+	uint8_t state, want;      /* enum state; want: 1 up, 0 down */
+	char name[NAMELEN + 1];   /* a logger has its service's name */
 };
 
 /* Who a process runs as (file `user`); filled at each start. */
@@ -124,6 +124,7 @@ void svc_dirty(struct service *s);
 struct service *svc_find(const char *name);
 struct service *svc_new(const char *name);
 void svc_log_check(struct service *s);
+const char *svc_label(const struct service *s);
 
 /* ---- servicedir.c ---- */
 void svdir_open(void);

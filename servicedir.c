@@ -251,8 +251,7 @@ int svdir_open_service_quiet(const struct service *s)
 	char path[NAMELEN + 8];
 	const char *name = s->name;
 	if (s->flags & F_LOGGER) {
-		memcpy(path, svc[s->peer].name, strlen(svc[s->peer].name) + 1);
-		strcat(path, "/log");
+		memcpy(stpcpy(path, s->name), "/log", 5);
 		name = path;
 	}
 	return svdirfd < 0 ? -1 : openat(svdirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -262,7 +261,7 @@ int svdir_open_service(const struct service *s)
 {
 	int fd = svdir_open_service_quiet(s);
 	if (fd < 0)
-		say_errno(s->name, "service dir", errno);
+		say_errno(svc_label(s), "service dir", errno);
 	return fd;
 }
 
@@ -317,7 +316,7 @@ static void invalid(struct config *c, const char *file, const char *value)
 	size_t v = strnlen(value, 48);
 	memcpy(cause + n, value, v);
 	memcpy(cause + n + v, "'", 2);
-	say(c->s->name, file, cause);
+	say(svc_label(c->s), file, cause);
 	c->bad = 1;
 }
 
@@ -325,7 +324,7 @@ static void read_number(struct config *c, const char *file, uint32_t max, uint32
 {
 	char buf[64];
 	if (slurp(c->dfd, file, buf, sizeof buf) < 0) {
-		say_errno(c->s->name, file, errno);
+		say_errno(svc_label(c->s), file, errno);
 		c->bad = 1;
 		return;
 	}
@@ -437,7 +436,7 @@ static void read_user(struct config *c)
 {
 	char buf[256];
 	if (slurp(c->dfd, "user", buf, sizeof buf) < 0) {
-		say_errno(c->s->name, "user", errno);
+		say_errno(svc_label(c->s), "user", errno);
 		c->bad = 1;
 		return;
 	}
@@ -450,7 +449,7 @@ static void read_user(struct config *c)
 	if (!q.found && parse_uint(user, INT32_MAX, &q.id) == 0)
 		q.gid = q.id;  /* a number not in passwd: uid, and gid the same */
 	else if (!q.found) {
-		say(c->s->name, "user", *user ? "unknown user" : "empty");
+		say(svc_label(c->s), "user", *user ? "unknown user" : "empty");
 		c->bad = 1;
 		return;
 	}
@@ -462,7 +461,7 @@ static void read_user(struct config *c)
 		struct lookup g = { .name = group };
 		each_line("/etc/group", group_line, &g);
 		if (!g.found && parse_uint(group, INT32_MAX, &g.gid) < 0) {
-			say(c->s->name, "user", "unknown group");
+			say(svc_label(c->s), "user", "unknown group");
 			c->bad = 1;
 			return;
 		}
@@ -494,7 +493,7 @@ static void read_exitcodes(struct config *c)
 	char buf[1024];
 	const char *bad;
 	if (slurp(c->dfd, "exitcodes", buf, sizeof buf) < 0) {
-		say_errno(c->s->name, "exitcodes", errno);
+		say_errno(svc_label(c->s), "exitcodes", errno);
 		c->bad = 1;
 	} else if (listed(buf, -1, &bad) < 0) {
 		invalid(c, "exitcodes", bad);
@@ -549,7 +548,7 @@ static void read_file(const char *name, int type, void *arg)
 		read_exitcodes(c);
 	} else if (!strcmp(name, "down-signal") || !strcmp(name, "restart")) {
 		if (slurp(c->dfd, name, buf, sizeof buf) < 0) {
-			say_errno(s->name, name, errno);
+			say_errno(svc_label(s), name, errno);
 			c->bad = 1;
 			return;
 		}
@@ -699,14 +698,14 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 	s->flags &= (uint16_t)~F_FINISH;
 
 	if (each_entry(dfd, read_file, &c) < 0) {
-		say_errno(s->name, "service dir", errno);
+		say_errno(svc_label(s), "service dir", errno);
 		return -1;
 	}
 	if (!c.run) {
-		say(s->name, "run", "missing");
+		say(svc_label(s), "run", "missing");
 		c.bad = 1;
 	}
 	if (!c.bad && c.env)
-		*envp = read_env(dfd, s->name, &c.bad);
+		*envp = read_env(dfd, svc_label(s), &c.bad);
 	return c.bad ? -1 : 0;
 }

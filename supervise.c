@@ -70,6 +70,16 @@ static void close_fd(int32_t *fd)
 
 /* ---- the table ---- */
 
+/* The name for messages: "web", or "web/log" for its logger. */
+const char *svc_label(const struct service *s)
+{
+	static char buf[NAMELEN + 5];
+	if (!(s->flags & F_LOGGER))
+		return s->name;
+	memcpy(stpcpy(buf, s->name), "/log", 5);
+	return buf;
+}
+
 struct service *svc_find(const char *name)
 {
 	for (int i = 0; i < nslot; i++)
@@ -232,22 +242,20 @@ static int log_ensure(struct service *s)
 	struct service *l = peer(s);
 	if (!l) {
 		if (!(l = slot_new())) {
-			say(s->name, "log", "no free slot for the logger");
+			say(svc_label(s), "log", "no free slot for the logger");
 			return -1;
 		}
-		size_t n = strnlen(s->name, NAMELEN);
-		memcpy(l->name, s->name, n);
-		memcpy(l->name + n, "/log", 5);
+		memcpy(l->name, s->name, sizeof l->name);
 		l->flags |= F_LOGGER;
-		l->peer = (int32_t)(s - svc);
-		s->peer = (int32_t)(l - svc);
+		l->peer = (int16_t)(s - svc);
+		s->peer = (int16_t)(l - svc);
 		svc_dirty(s);
 	}
 	if (s->logpipe[1] < 0) {
 		close_fd(&s->logpipe[0]);  /* an old logger drains its own copy */
 		int p[2];
 		if (pipe2(p, O_CLOEXEC) < 0) {
-			say_errno(s->name, "log pipe", errno);
+			say_errno(svc_label(s), "log pipe", errno);
 			return -1;
 		}
 		s->logpipe[0] = p[0];
@@ -325,7 +333,7 @@ void svc_start(struct service *s)
 	int np[2] = { -1, -1 };
 	if (s->notify_fd >= 0) {
 		if (pipe2(np, O_CLOEXEC | O_NONBLOCK) < 0) {
-			say_errno(s->name, "notification-fd pipe", errno);
+			say_errno(svc_label(s), "notification-fd pipe", errno);
 			np[0] = np[1] = -1;
 		}
 		sp.notify_w = np[1];
@@ -349,13 +357,13 @@ void svc_start(struct service *s)
 			if (d >= 0)
 				close(d);
 			if (!x) {
-				say(s->name, "run", "not executable");
+				say(svc_label(s), "run", "not executable");
 				set_state(s, S_FATAL);
 				settled(s);
 				return;
 			}
 		}
-		say_errno(s->name, "exec run", err);
+		say_errno(svc_label(s), "exec run", err);
 		to_backoff(s, NULL);
 		return;
 	}
@@ -391,11 +399,12 @@ static void to_backoff(struct service *s, const char *why)
 		settled(s);
 		return;
 	}
-	s->failures++;
+	if (s->failures < UINT16_MAX)
+		s->failures++;
 	if (s->max_failures && s->failures >= s->max_failures) {
 		char n[16];
 		*fmt_uint(n, s->failures) = 0;
-		say(s->name, "fatal: consecutive failures", n);
+		say(svc_label(s), "fatal: consecutive failures", n);
 		set_state(s, S_FATAL);
 		settled(s);
 		return;
@@ -426,7 +435,7 @@ static void start_finish(struct service *s)
 			sp.out = s->logpipe[1];
 		pid = spawn(&sp);
 		if (pid < 0)
-			say_errno(s->name, "exec finish", errno);
+			say_errno(svc_label(s), "exec finish", errno);
 		}
 	if (dfd >= 0)
 		close(dfd);
