@@ -136,6 +136,7 @@ int svdir_read_config(struct service *s, int dirfd, struct runas *ru, char ***en
 int svdir_open_service(const struct service *s);
 int svdir_open_service_quiet(const struct service *s);
 int svdir_expected_exit(const struct service *s, int code);
+int svdir_transient(int err);
 
 /* ---- control.c ---- */
 int control_open(void);

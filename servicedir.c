@@ -265,6 +265,22 @@ int svdir_open_service(const struct service *s)
 	return fd;
 }
 
+/* A resource ran out (fds, memory): the service dir is not at fault, so
+ * the start is retried with backoff instead of making it fatal. */
+int svdir_transient(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM || err == EAGAIN ||
+	       err == ENOBUFS || err == EINTR;
+}
+
+static int transient;  /* set by cannot_read() while reading a config */
+
+static void cannot_read(const char *who, const char *file)
+{
+	transient |= svdir_transient(errno);
+	say_errno(who, file, errno);
+}
+
 /* Read a small file into buf; returns its length or -1. */
 static ssize_t slurp(int dfd, const char *file, char *buf, size_t size)
 {
@@ -324,7 +340,7 @@ static void read_number(struct config *c, const char *file, uint32_t max, uint32
 {
 	char buf[64];
 	if (slurp(c->dfd, file, buf, sizeof buf) < 0) {
-		say_errno(svc_label(c->s), file, errno);
+		cannot_read(svc_label(c->s), file);
 		c->bad = 1;
 		return;
 	}
@@ -436,7 +452,7 @@ static void read_user(struct config *c)
 {
 	char buf[256];
 	if (slurp(c->dfd, "user", buf, sizeof buf) < 0) {
-		say_errno(svc_label(c->s), "user", errno);
+		cannot_read(svc_label(c->s), "user");
 		c->bad = 1;
 		return;
 	}
@@ -493,7 +509,7 @@ static void read_exitcodes(struct config *c)
 	char buf[1024];
 	const char *bad;
 	if (slurp(c->dfd, "exitcodes", buf, sizeof buf) < 0) {
-		say_errno(svc_label(c->s), "exitcodes", errno);
+		cannot_read(svc_label(c->s), "exitcodes");
 		c->bad = 1;
 	} else if (listed(buf, -1, &bad) < 0) {
 		invalid(c, "exitcodes", bad);
@@ -548,7 +564,7 @@ static void read_file(const char *name, int type, void *arg)
 		read_exitcodes(c);
 	} else if (!strcmp(name, "down-signal") || !strcmp(name, "restart")) {
 		if (slurp(c->dfd, name, buf, sizeof buf) < 0) {
-			say_errno(svc_label(s), name, errno);
+			cannot_read(svc_label(s), name);
 			c->bad = 1;
 			return;
 		}
@@ -605,7 +621,7 @@ static void env_file(const char *name, int type, void *arg)
 	ssize_t n = slurp(e->dfd, name, p + nlen + 1, room - nlen - 1);
 	if (n < 0) {
 		if (errno != EISDIR) {
-			say_errno(e->who, "env", errno);
+			cannot_read(e->who, "env");
 			e->bad = 1;
 		}
 		return;
@@ -658,12 +674,12 @@ static char **read_env(int dfd, const char *who, int *bad)
 	e = (struct envdir){ .who = who };
 	e.dfd = openat(dfd, "env", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (e.dfd < 0) {
-		say_errno(who, "env", errno);
+		cannot_read(who, "env");
 		*bad = 1;
 		return NULL;
 	}
 	if (each_entry(e.dfd, env_file, &e) < 0) {
-		say_errno(who, "env", errno);
+		cannot_read(who, "env");
 		e.bad = 1;
 	}
 	close(e.dfd);
@@ -683,10 +699,12 @@ static char **read_env(int dfd, const char *who, int *bad)
 }
 
 /* Read the files of a service dir into the slot (and *ru, *envp for this
- * start). Returns -1, having said why, when the dir is unusable. */
+ * start). Returns -1, having said why, when the dir is unusable, -2 when
+ * it could not be read for want of a resource. */
 int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp)
 {
 	struct config c = { .s = s, .dfd = dfd, .ru = ru };
+	transient = 0;
 	memset(ru, 0, sizeof *ru);
 	*envp = NULL;
 	s->timeout_kill = 7000;
@@ -698,8 +716,8 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 	s->flags &= (uint16_t)~F_FINISH;
 
 	if (each_entry(dfd, read_file, &c) < 0) {
-		say_errno(svc_label(s), "service dir", errno);
-		return -1;
+		cannot_read(svc_label(s), "service dir");
+		return transient ? -2 : -1;
 	}
 	if (!c.run) {
 		say(svc_label(s), "run", "missing");
@@ -707,5 +725,5 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 	}
 	if (!c.bad && c.env)
 		*envp = read_env(dfd, svc_label(s), &c.bad);
-	return c.bad ? -1 : 0;
+	return !c.bad ? 0 : transient ? -2 : -1;
 }

@@ -313,15 +313,25 @@ void svc_start(struct service *s)
 {
 	int dfd = svdir_open_service(s);
 	if (dfd < 0) {
-		set_state(s, S_FATAL);
+		if (svdir_transient(errno)) {
+			to_backoff(s, NULL);
+		} else {
+			set_state(s, S_FATAL);
+			settled(s);
+		}
 		return;
 	}
 	struct spawn sp = { .prog = "./run", .argv = { "./run", NULL },
 			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1 };
-	if (svdir_read_config(s, dfd, &sp.ru, &sp.envp) < 0) {
+	int r = svdir_read_config(s, dfd, &sp.ru, &sp.envp);
+	if (r < 0) {
 		close(dfd);
-		set_state(s, S_FATAL);
-		settled(s);
+		if (r == -2) {
+			to_backoff(s, NULL);
+		} else {
+			set_state(s, S_FATAL);
+			settled(s);
+		}
 		return;
 	}
 	if (s->flags & F_LOGGER) {
