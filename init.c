@@ -39,7 +39,8 @@ const char *svdir, *rundir;
 int shutting_down;
 int64_t now_ms;
 int devnull = -1;
-struct rlimit nofile0;
+struct rlimit nofile0;          /* RLIMIT_NOFILE as init found it */
+int nofile_raised;              /* init raised it: children get nofile0 back */
 
 enum { M_MACHINE, M_CONTAINER, M_NESTED };
 static int mode;            /* M_MACHINE, M_CONTAINER or M_NESTED */
@@ -95,6 +96,21 @@ pid_t fork_raw(void)
 #else
 	return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 #endif
+}
+
+/* Out of fds (EMFILE): raise our soft limit to the hard one, once. Many
+ * services with loggers need many fds, but most machines never get
+ * there, and then children need no limit put back at each start.
+ * (Raw prlimit64: libc's setrlimit would sync threads we do not have.) */
+int more_fds(void)
+{
+	if (nofile_raised || syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &nofile0) < 0 ||
+	    nofile0.rlim_cur >= nofile0.rlim_max)
+		return 0;
+	struct rlimit more = { nofile0.rlim_max, nofile0.rlim_max };
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &more, NULL) < 0)
+		return 0;
+	return nofile_raised = 1;
 }
 
 /* Set a signal to its default action. */
@@ -210,12 +226,18 @@ int valid_name(const char *name)
 	return n > 0 && name[0] != '.';
 }
 
+/* Enough to tell a slot read half-old, half-new from a whole one; a word
+ * at a time (len is a multiple of 4), as every flush sums every slot. */
 uint32_t checksum(const void *p, size_t len)
 {
 	const unsigned char *b = p;
-	uint32_t h = 2166136261u;  /* FNV-1a */
-	while (len--)
-		h = (h ^ *b++) * 16777619u;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i + 4 <= len; i += 4) {
+		uint32_t w;
+		memcpy(&w, b + i, 4);
+		h = (h ^ w) * 0x9e3779b1u;
+		h ^= h >> 15;
+	}
 	return h;
 }
 
@@ -278,7 +300,7 @@ static pid_t start_process(char *const argv[], int own_group)
 		if (own_group && setpgid(0, 0) == 0 && isatty(0) && tcgetpgrp(0) == getpgid(getppid()))
 			tcsetpgrp(0, getpid());  /* SIGTTOU is still blocked here */
 		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
-		if (nofile0.rlim_cur != nofile0.rlim_max)
+		if (nofile_raised)
 			syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &nofile0, NULL);
 		execvp(argv[0], argv);
 		exec_errno = errno;
@@ -812,13 +834,6 @@ static int init_main(int argc, char **argv)
 			errfd = fd;
 	}
 
-	/* many services with loggers need many fds; children get the old
-	 * limit back */
-	/* (raw prlimit64: libc's setrlimit would sync threads we do not have) */
-	syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &nofile0);
-	struct rlimit more = nofile0;
-	more.rlim_cur = more.rlim_max;
-	syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &more, NULL);
 
 	sigfd = (int)syscall(SYS_signalfd4, -1, &all, sizeof all, SFD_NONBLOCK | SFD_CLOEXEC);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -81,6 +81,8 @@ struct status_head {
 	int32_t pid;              /* init's pid in its own namespace */
 };
 #define STATUS_MAGIC 0x31737673u  /* "svs1" */
+_Static_assert(sizeof(struct service) % 4 == 0 && sizeof(struct status_head) % 4 == 0,
+	       "checksum() sums 32-bit words");
 
 /* ---- init.c: globals and small helpers shared by all pieces ---- */
 extern struct service svc[MAXSLOT];
@@ -94,6 +96,7 @@ int64_t clock_ms(void);
 int stat_at(int dfd, const char *path, struct stat *st, int flags);
 int access_at(int dfd, const char *path, int mode);
 pid_t fork_raw(void);
+int more_fds(void);
 void sig_default(int sig);
 void say(const char *who, const char *what, const char *cause);
 void say_errno(const char *who, const char *what, int err);

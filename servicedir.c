@@ -128,17 +128,17 @@ static int has_file(const char *svname, const char *file)
 
 static uint8_t seen[MAXSLOT];
 
-/* One entry of SVDIR is (still) there, or not. */
+/* One entry of SVDIR is (still) there. `arg` is non-NULL when the table
+ * was empty before this scan: every entry is new, no need to look. */
 static void entry(const char *name, int type, void *arg)
 {
-	(void)arg;
 	if (!is_dir(name, type))
 		return;
 	if (!valid_name(name)) {
 		say(NULL, name, "skipped: invalid service name");
 		return;
 	}
-	struct service *s = svc_find(name);
+	struct service *s = arg ? NULL : svc_find(name);
 	if (s) {
 		seen[s - svc] = 1;
 		uint16_t had = s->flags & F_HASLOG;
@@ -195,7 +195,8 @@ void svdir_scan(void)
 {
 	reopen();
 	memset(seen, 0, sizeof seen);
-	if (svdirfd >= 0 && each_entry(svdirfd, entry, NULL) < 0)
+	static int first = 1;
+	if (svdirfd >= 0 && each_entry(svdirfd, entry, nslot == 0 ? &first : NULL) < 0)
 		say_errno(NULL, svdir, errno);
 	for (int i = 0; i < nslot; i++)
 		if ((svc[i].flags & (F_USED | F_LOGGER)) == F_USED && !seen[i])
@@ -254,7 +255,12 @@ int svdir_open_service_quiet(const struct service *s)
 		memcpy(stpcpy(path, s->name), "/log", 5);
 		name = path;
 	}
-	return svdirfd < 0 ? -1 : openat(svdirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (svdirfd < 0)
+		return -1;
+	int fd = openat(svdirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == EMFILE && more_fds())
+		fd = openat(svdirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd;
 }
 
 int svdir_open_service(const struct service *s)

@@ -91,12 +91,18 @@ struct service *svc_find(const char *name)
 
 /* A fresh slot, or NULL when the table is full. Loggers share the table,
  * so MAXSVC services with a logger each still fit. */
+static int nservices;  /* used slots that are services, not loggers */
+static int free_hint;  /* no free slot below this one */
+
 static struct service *slot_new(void)
 {
 	int i;
-	for (i = 0; i < nslot; i++)
+	if (free_hint > nslot)
+		free_hint = nslot;
+	for (i = free_hint; i < nslot; i++)
 		if (!(svc[i].flags & F_USED))
 			break;
+	free_hint = i;
 	if (i == MAXSLOT)
 		return NULL;
 	if (i == nslot)
@@ -114,33 +120,60 @@ static struct service *slot_new(void)
 
 struct service *svc_new(const char *name)
 {
-	int count = 0;
-	for (int i = 0; i < nslot; i++)
-		count += (svc[i].flags & (F_USED | F_LOGGER)) == F_USED;
-	struct service *s = count < MAXSVC ? slot_new() : NULL;
+	struct service *s = nservices < MAXSVC ? slot_new() : NULL;
 	if (!s) {
 		say(name, "not supervised", "too many services (limit 1024)");
 		return NULL;
 	}
 	memcpy(s->name, name, strlen(name) + 1);
 	s->want = 1;
+	nservices++;
 	return s;
+}
+
+static void slot_free(struct service *s)
+{
+	memset(s, 0, sizeof *s);
+	svc_dirty(s);
+	if (s - svc < free_hint)
+		free_hint = (int)(s - svc);
 }
 
 void svc_forget(struct service *s)
 {
 	struct service *l = peer(s);
-	if (l && (l->flags & F_LOGGER)) {
-		memset(l, 0, sizeof *l);
-		svc_dirty(l);
-	}
+	if (l && (l->flags & F_LOGGER))
+		slot_free(l);
 	close_fd(&s->logpipe[0]);
 	close_fd(&s->logpipe[1]);
 	close_fd(&s->notify);
-	memset(s, 0, sizeof *s);
-	svc_dirty(s);
+	slot_free(s);
+	nservices--;
 	while (nslot > 0 && !(svc[nslot - 1].flags & F_USED))
 		nslot--;
+}
+
+/* pid -> slot, a hint: pid_hint[pid % PIDHINT] is the slot + 1 of the
+ * last child started with such a pid. Checked before use, so a collision
+ * only costs a search of the table. */
+#define PIDHINT 2048
+static int16_t pid_hint[PIDHINT];
+
+static void set_pid(struct service *s, pid_t pid)
+{
+	s->pid = pid;
+	pid_hint[(unsigned)pid % PIDHINT] = (int16_t)(s - svc + 1);
+}
+
+static struct service *by_pid(pid_t pid)
+{
+	int h = pid_hint[(unsigned)pid % PIDHINT] - 1;
+	if (h >= 0 && h < nslot && svc[h].pid == pid && (svc[h].flags & F_USED))
+		return &svc[h];
+	for (int i = 0; i < nslot; i++)
+		if ((svc[i].flags & F_USED) && svc[i].pid == pid)
+			return &svc[i];
+	return NULL;
 }
 
 /* ---- starting a process ---- */
@@ -163,6 +196,7 @@ struct spawn {
 extern char **environ;
 extern int devnull;            /* init.c: /dev/null, close-on-exec */
 extern struct rlimit nofile0;  /* init.c: RLIMIT_NOFILE init started with */
+extern int nofile_raised;
 
 /* dup2 that also clears close-on-exec when from == to. */
 static int move_fd(int from, int to)
@@ -184,7 +218,7 @@ static void __attribute__((noreturn)) child(const struct spawn *sp)
 	    move_fd(sp->in >= 0 ? sp->in : devnull, 0) < 0 ||
 	    (sp->out >= 0 && (move_fd(sp->out, 1) < 0 || move_fd(sp->out, 2) < 0)) ||
 	    (sp->notify_w >= 0 && move_fd(sp->notify_w, sp->notify_to) < 0) ||
-	    (nofile0.rlim_cur != nofile0.rlim_max &&
+	    (nofile_raised &&
 	     syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &nofile0, NULL) < 0))
 		goto fail;
 	if (sp->ru.set) {
@@ -254,7 +288,8 @@ static int log_ensure(struct service *s)
 	if (s->logpipe[1] < 0) {
 		close_fd(&s->logpipe[0]);  /* an old logger drains its own copy */
 		int p[2];
-		if (pipe2(p, O_CLOEXEC) < 0) {
+		if (pipe2(p, O_CLOEXEC) < 0 && !(errno == EMFILE && more_fds() &&
+						   pipe2(p, O_CLOEXEC) == 0)) {
 			say_errno(svc_label(s), "log pipe", errno);
 			return -1;
 		}
@@ -342,7 +377,8 @@ void svc_start(struct service *s)
 	}
 	int np[2] = { -1, -1 };
 	if (s->notify_fd >= 0) {
-		if (pipe2(np, O_CLOEXEC | O_NONBLOCK) < 0) {
+		if (pipe2(np, O_CLOEXEC | O_NONBLOCK) < 0 &&
+		    !(errno == EMFILE && more_fds() && pipe2(np, O_CLOEXEC | O_NONBLOCK) == 0)) {
 			say_errno(svc_label(s), "notification-fd pipe", errno);
 			np[0] = np[1] = -1;
 		}
@@ -380,7 +416,7 @@ void svc_start(struct service *s)
 	if (s->flags & F_AUTO)
 		s->restarts++;
 	s->flags &= (uint16_t)~(F_AUTO | F_NOW | F_READY);
-	s->pid = pid;
+	set_pid(s, pid);
 	s->started = now_ms;
 	s->notify = np[0];
 	if (np[0] < 0)
@@ -453,7 +489,7 @@ static void start_finish(struct service *s)
 		decide(s, 0);
 		return;
 	}
-	s->pid = pid;
+	set_pid(s, pid);
 	s->deadline = now_ms + s->timeout_finish;
 	set_state(s, S_FINISHING);
 }
@@ -512,17 +548,14 @@ static void run_ended(struct service *s, int status)
  * match no slot and are simply gone. */
 void svc_reaped(pid_t pid, int status)
 {
-	for (int i = 0; i < nslot; i++) {
-		struct service *s = &svc[i];
-		if (!(s->flags & F_USED) || s->pid != pid)
-			continue;
-		if (s->state == S_FINISHING) {
-			s->pid = 0;
-			decide(s, status);
-		} else {
-			run_ended(s, status);
-		}
+	struct service *s = by_pid(pid);
+	if (!s)
 		return;
+	if (s->state == S_FINISHING) {
+		s->pid = 0;
+		decide(s, status);
+	} else {
+		run_ended(s, status);
 	}
 }
 

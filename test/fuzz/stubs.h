@@ -1,0 +1,90 @@
+/* stubs.h: what a fuzz harness does not want of the real program.
+ *
+ * Each harness #includes init.c (the shared helpers; its main() renamed)
+ * and the one .c file it fuzzes, so the static functions there are in
+ * reach. The pieces it does not include are replaced here by inert
+ * versions: define FUZZ_HAVE_SUPERVISE, _SERVICEDIR, _CONTROL, _SVCTL or
+ * _SVLOG before including this file for the pieces that are real.
+ *
+ * Nothing here starts or signals a process.
+ */
+#ifndef FUZZ_STUBS_H
+#define FUZZ_STUBS_H
+
+#include <stdint.h>
+#include <string.h>
+#include "../../init.h"
+
+#ifndef FUZZ_HAVE_SUPERVISE
+void svc_start(struct service *s) { (void)s; }
+void svc_stop(struct service *s) { (void)s; }
+void svc_reaped(pid_t pid, int status) { (void)pid, (void)status; }
+void svc_timers(void) {}
+void svc_ready_input(struct service *s) { (void)s; }
+int64_t svc_next_deadline(void) { return 0; }
+void svc_want_all_down(void) {}
+int svc_all_down(void) { return 1; }
+void svc_forget(struct service *s) { memset(s, 0, sizeof *s); }
+void svc_dirty(struct service *s) { (void)s; }
+void svc_log_check(struct service *s) { (void)s; }
+struct service *svc_new(const char *name) { (void)name; return NULL; }
+const char *svc_label(const struct service *s) { return s->name; }
+/* like the real one: services only, by name */
+struct service *svc_find(const char *name)
+{
+	for (int i = 0; i < nslot; i++)
+		if ((svc[i].flags & F_USED) && !(svc[i].flags & F_LOGGER) &&
+		    !strcmp(svc[i].name, name))
+			return &svc[i];
+	return NULL;
+}
+#ifndef FUZZ_OWN_SVC_COMMAND
+void svc_command(struct service *s, const char *cmd) { (void)s, (void)cmd; }
+#endif
+#endif
+
+#ifndef FUZZ_HAVE_SERVICEDIR
+void svdir_open(void) {}
+void svdir_scan(void) {}
+void svdir_scan_one(const char *name) { (void)name; }
+int svdir_watch_fd(void) { return -1; }
+void svdir_inotify_input(void) {}
+int svdir_read_config(struct service *s, int dirfd, struct runas *ru, char ***envp)
+{
+	(void)s, (void)dirfd, (void)ru, (void)envp;
+	return -1;
+}
+int svdir_open_service(const struct service *s) { (void)s; return -1; }
+int svdir_open_service_quiet(const struct service *s) { (void)s; return -1; }
+int svdir_expected_exit(const struct service *s, int code) { (void)s; return code == 0; }
+int svdir_transient(int err) { (void)err; return 0; }
+#endif
+
+#ifndef FUZZ_HAVE_CONTROL
+int control_open(void) { return -1; }
+int control_fd(void) { return -1; }
+void control_input(void) {}
+void status_dirty(int slot) { (void)slot; }
+void status_flush(void) {}
+#endif
+
+#ifndef FUZZ_HAVE_SVCTL
+int svctl_main(int argc, char **argv) { (void)argc, (void)argv; return 2; }
+#endif
+
+#ifndef FUZZ_HAVE_SVLOG
+int svlog_main(int argc, char **argv) { (void)argc, (void)argv; return 2; }
+#endif
+
+/* Send the program's own output (stdout, and init's say() lines) to
+ * /dev/null; libFuzzer and the sanitizers keep stderr. */
+static void fuzz_quiet_stdout(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		close(fd);
+	}
+}
+
+#endif
