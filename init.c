@@ -505,19 +505,18 @@ static void __attribute__((noreturn)) finish_shutdown(void)
 		exit(code);
 	sync();
 	unmount_all();
-	int how = action == 'p' ? RB_POWER_OFF : action == 'h' ? RB_HALT_SYSTEM : RB_AUTOBOOT;
+	/* a main command that ended (`x`) powers the machine off */
+	int how = action == 'r' ? RB_AUTOBOOT : action == 'h' ? RB_HALT_SYSTEM : RB_POWER_OFF;
 	/* reboot(2) may wait on a stuck device too: call it from a child */
 	pid_t pid = fork_raw();
 	if (pid == 0) {
 		reboot(how);
 		_exit(1);
 	}
-	for (;;) {
-		if (pid < 0 || (wait(NULL) < 0 && errno == ECHILD))
-			reboot(how);
-		if (pid < 0)
-			emergency_shell("reboot failed");
-	}
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	reboot(how);  /* the child could not: try once more ourselves */
+	emergency_shell("reboot failed");
 }
 
 /* Move the shutdown on as far as it can go now. */

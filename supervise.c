@@ -264,7 +264,7 @@ static void log_start_if_down(struct service *l)
 {
 	l->want = 1;
 	l->flags &= (uint16_t)~F_EOFWAIT;
-	if (l->state == S_DOWN)
+	if (l->state == S_DOWN || l->state == S_FATAL)
 		svc_start(l);
 	else if (running(l) || l->state == S_FINISHING)
 		l->flags |= F_NOW;  /* draining an old pipe: restart on the new one */

@@ -33,7 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	snprintf(dir, sizeof dir, "/tmp/fuzz_status.%d", (int)getpid());
+	fuzz_tmpdir(dir, sizeof dir, "fuzz_status");
 	mkdir(dir, 0755);
 	snprintf(file, sizeof file, "%s/status", dir);
 	run_dir = dir;

@@ -116,7 +116,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	snprintf(base, sizeof base, "/tmp/fuzz_svdir.%d", (int)getpid());
+	fuzz_tmpdir(base, sizeof base, "fuzz_svdir");
 	mkdir(base, 0755);
 	snprintf(svcdir, sizeof svcdir, "%s/svc", base);
 	snprintf(fake_passwd, sizeof fake_passwd, "%s/passwd", base);

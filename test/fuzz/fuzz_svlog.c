@@ -77,7 +77,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	snprintf(base, sizeof base, "/tmp/fuzz_svlog.%d", (int)getpid());
+	fuzz_tmpdir(base, sizeof base, "fuzz_svlog");
 	mkdir(base, 0755);
 	snprintf(logdir, sizeof logdir, "%s/log", base);
 	snprintf(input, sizeof input, "%s/input", base);

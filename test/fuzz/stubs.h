@@ -11,7 +11,12 @@
 #ifndef FUZZ_STUBS_H
 #define FUZZ_STUBS_H
 
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include "../../init.h"
 
@@ -75,6 +80,15 @@ int svctl_main(int argc, char **argv) { (void)argc, (void)argv; return 2; }
 #ifndef FUZZ_HAVE_SVLOG
 int svlog_main(int argc, char **argv) { (void)argc, (void)argv; return 2; }
 #endif
+
+/* A fresh dir for a harness's files: $FUZZ_TMP/NAME.PID (run.sh sets
+ * FUZZ_TMP to a dir it removes at the end), else /tmp/NAME.PID. */
+static void fuzz_tmpdir(char *buf, size_t size, const char *name)
+{
+	const char *t = getenv("FUZZ_TMP");
+	snprintf(buf, size, "%s/%s.%d", t && *t ? t : "/tmp", name, (int)getpid());
+	mkdir(buf, 0755);
+}
 
 /* Send the program's own output (stdout, and init's say() lines) to
  * /dev/null; libFuzzer and the sanitizers keep stderr. */
