@@ -287,6 +287,7 @@ const char *state_name(int state)
 /* ---- processes init starts itself: scripts, the main command, a shell ---- */
 
 static volatile int exec_errno;
+static int start_dir = -1;  /* where init was started: the main command runs there */
 
 /* vfork+exec ARGV; -1 with errno if the fork or the exec failed. The new
  * process gets an empty signal mask; with `own_group` its own process
@@ -299,6 +300,8 @@ static pid_t start_process(char *const argv[], int own_group)
 	if (pid == 0) {
 		if (own_group && setpgid(0, 0) == 0 && isatty(0) && tcgetpgrp(0) == getpgid(getppid()))
 			tcsetpgrp(0, getpid());  /* SIGTTOU is still blocked here */
+		if (own_group && start_dir >= 0 && fchdir(start_dir) < 0)
+			_exit(126);
 		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 		if (nofile_raised)
 			syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &nofile0, NULL);
@@ -762,7 +765,7 @@ static void add_default_path(void)
 
 static int usage(void)
 {
-	static const char u[] = "usage: init [-d SVDIR] [-r RUNDIR] [-- COMMAND [ARG...]]\n";
+	static const char u[] = "init: usage: init [-d SVDIR] [-r RUNDIR] [-- COMMAND [ARG...]]\n";
 	write_all(2, u, sizeof u - 1);
 	return 2;
 }
@@ -819,6 +822,8 @@ static int init_main(int argc, char **argv)
 	for (int fd = 0; fd < 3; fd++)  /* services expect 0, 1, 2 to exist */
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
 			break;
+	if (cmd)  /* like tini: the command starts where init was started */
+		start_dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (chdir("/") < 0)
 		say_errno(NULL, "/", errno);
 	add_default_path();

@@ -140,6 +140,8 @@ int svdir_open_service(const struct service *s);
 int svdir_open_service_quiet(const struct service *s);
 int svdir_expected_exit(const struct service *s, int code);
 int svdir_transient(int err);
+void svdir_watch(const struct service *s);
+void svdir_unwatch(const struct service *s);
 
 /* ---- control.c ---- */
 int control_open(void);

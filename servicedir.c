@@ -21,8 +21,14 @@
 #include "init.h"
 
 static int svdirfd = -1;   /* SVDIR, or -1 while it is missing */
-static int inofd = -1;     /* inotify: SVDIR, or its parent while missing */
-static int wd_parent = -1;
+static int inofd = -1;     /* inotify */
+static int wd_svdir = -1;  /* SVDIR: its entries coming and going */
+static int wd_parent = -1; /* SVDIR's parent: SVDIR itself made, removed, replaced */
+static const char *base;   /* SVDIR's last component */
+
+/* A service made fatal by its files has its dir watched, so that fixing
+ * it (writing run, chmod +x) starts it without a command. */
+static struct { int wd; int16_t slot; } fixwatch[64];
 
 /* getdents64 by hand: no allocation, works the same on musl and glibc */
 struct dirent64 {
@@ -62,30 +68,28 @@ int svdir_watch_fd(void)
 	return inofd;
 }
 
-/* Watch SVDIR; while it is missing, watch its parent for it to appear. */
 static void watch(void)
 {
 	if (inofd < 0)
 		return;
-	if (wd_parent >= 0) {
-		inotify_rm_watch(inofd, wd_parent);
-		wd_parent = -1;
+	if (wd_parent < 0) {
+		char parent[PATH_MAX];
+		size_t len = strlen(svdir);
+		while (len > 1 && svdir[len - 1] == '/')
+			len--;
+		size_t end = len;
+		while (len > 0 && svdir[len - 1] != '/')
+			len--;
+		base = svdir + len;
+		if (len > 0 && len < sizeof parent && end > len) {
+			memcpy(parent, svdir, len);
+			parent[len] = 0;
+			wd_parent = inotify_add_watch(inofd, parent, IN_CREATE | IN_DELETE |
+						      IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
+		}
 	}
-	uint32_t ev = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
-		      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
-	if (inotify_add_watch(inofd, svdir, ev) >= 0)
-		return;
-	char parent[4096];
-	size_t len = strlen(svdir);
-	while (len > 1 && svdir[len - 1] == '/')
-		len--;
-	while (len > 0 && svdir[len - 1] != '/')
-		len--;
-	if (len == 0 || len >= sizeof parent)
-		return;
-	memcpy(parent, svdir, len);
-	parent[len] = 0;
-	wd_parent = inotify_add_watch(inofd, parent, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	wd_svdir = inotify_add_watch(inofd, svdir, IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+				     IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
 }
 
 void svdir_open(void)
@@ -218,6 +222,47 @@ void svdir_scan_one(const char *name)
 		gone(s);
 }
 
+/* An event in the dir of a fatal service: try it again. */
+static void fixed(int wd)
+{
+	for (size_t i = 0; i < sizeof fixwatch / sizeof fixwatch[0]; i++)
+		if (fixwatch[i].wd == wd && wd > 0) {
+			struct service *s = &svc[fixwatch[i].slot];
+			svdir_unwatch(s);
+			if (s->state == S_FATAL && (s->flags & F_USED))
+				svc_command(s, "up");
+			return;
+		}
+}
+
+void svdir_watch(const struct service *s)
+{
+	char path[PATH_MAX];
+	char name[NAMELEN + 5];
+	memcpy(stpcpy(name, s->name), (s->flags & F_LOGGER) ? "/log" : "", 5);
+	for (size_t i = 0; i < sizeof fixwatch / sizeof fixwatch[0]; i++)
+		if (fixwatch[i].wd <= 0) {
+			int wd = inofd < 0 ? -1 :
+				 inotify_add_watch(inofd, join(path, svdir, name), IN_CREATE |
+						   IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_TO |
+						   IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR);
+			if (wd >= 0) {
+				fixwatch[i].wd = wd;
+				fixwatch[i].slot = (int16_t)(s - svc);
+			}
+			return;
+		}
+}
+
+void svdir_unwatch(const struct service *s)
+{
+	for (size_t i = 0; i < sizeof fixwatch / sizeof fixwatch[0]; i++)
+		if (fixwatch[i].wd > 0 && fixwatch[i].slot == s - svc) {
+			inotify_rm_watch(inofd, fixwatch[i].wd);
+			fixwatch[i].wd = 0;
+		}
+}
+
 void svdir_inotify_input(void)
 {
 	char buf[4096] __attribute__((aligned(8)));
@@ -231,8 +276,13 @@ void svdir_inotify_input(void)
 		for (ssize_t off = 0; off < n;) {
 			struct inotify_event *e = (struct inotify_event *)(buf + off);
 			off += (ssize_t)(sizeof *e + e->len);
-			if (e->wd == wd_parent || (e->mask & (IN_Q_OVERFLOW | IN_DELETE_SELF |
-							       IN_MOVE_SELF | IN_IGNORED)))
+			if (e->mask & IN_Q_OVERFLOW)
+				full = 1;
+			else if (e->wd == wd_parent)
+				full |= e->len && !strcmp(e->name, base);
+			else if (e->wd != wd_svdir)
+				fixed(e->wd);
+			else if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
 				full = 1;
 			else if (e->len && !full)
 				svdir_scan_one(e->name);

@@ -44,6 +44,8 @@ void svc_dirty(struct service *s)
 
 static void set_state(struct service *s, int st)
 {
+	if (s->state == S_FATAL && st != S_FATAL)
+		svdir_unwatch(s);
 	s->state = (uint8_t)st;
 	if (st != S_STOPPING && st != S_FINISHING && st != S_BACKOFF)
 		s->deadline = 0;
@@ -133,6 +135,7 @@ struct service *svc_new(const char *name)
 
 static void slot_free(struct service *s)
 {
+	svdir_unwatch(s);
 	memset(s, 0, sizeof *s);
 	svc_dirty(s);
 	if (s - svc < free_hint)
@@ -344,16 +347,22 @@ static void settled(struct service *s)
 
 static void to_backoff(struct service *s, const char *why);
 
+/* Its files are wrong: fatal until they change (watched) or svctl up. */
+static void config_fatal(struct service *s)
+{
+	set_state(s, S_FATAL);
+	svdir_watch(s);
+	settled(s);
+}
+
 void svc_start(struct service *s)
 {
 	int dfd = svdir_open_service(s);
 	if (dfd < 0) {
-		if (svdir_transient(errno)) {
+		if (svdir_transient(errno))
 			to_backoff(s, NULL);
-		} else {
-			set_state(s, S_FATAL);
-			settled(s);
-		}
+		else
+			config_fatal(s);
 		return;
 	}
 	struct spawn sp = { .prog = "./run", .argv = { "./run", NULL },
@@ -361,20 +370,18 @@ void svc_start(struct service *s)
 	int r = svdir_read_config(s, dfd, &sp.ru, &sp.envp);
 	if (r < 0) {
 		close(dfd);
-		if (r == -2) {
+		if (r == -2)
 			to_backoff(s, NULL);
-		} else {
-			set_state(s, S_FATAL);
-			settled(s);
-		}
+		else
+			config_fatal(s);
 		return;
 	}
-	if (s->flags & F_LOGGER) {
+	/* a service writes to its logger, or else (both stdout and stderr)
+	 * to init's stdout; a logger reads the pipe, writes where init does */
+	if (s->flags & F_LOGGER)
 		sp.in = peer(s)->logpipe[0];
-	} else if (s->flags & F_HASLOG) {
-		if (log_ensure(s) == 0)
-			sp.out = s->logpipe[1];
-	}
+	else
+		sp.out = (s->flags & F_HASLOG) && log_ensure(s) == 0 ? s->logpipe[1] : 1;
 	int np[2] = { -1, -1 };
 	if (s->notify_fd >= 0) {
 		if (pipe2(np, O_CLOEXEC | O_NONBLOCK) < 0 &&
@@ -404,8 +411,7 @@ void svc_start(struct service *s)
 				close(d);
 			if (!x) {
 				say(svc_label(s), "run", "not executable");
-				set_state(s, S_FATAL);
-				settled(s);
+				config_fatal(s);
 				return;
 			}
 		}
@@ -477,8 +483,8 @@ static void start_finish(struct service *s)
 			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1 };
 	pid_t pid = -1;
 	if (dfd >= 0 && svdir_read_config(s, dfd, &sp.ru, &sp.envp) == 0) {
-		if (s->logpipe[1] >= 0)
-			sp.out = s->logpipe[1];
+		if (!(s->flags & F_LOGGER))
+			sp.out = s->logpipe[1] >= 0 ? s->logpipe[1] : 1;
 		pid = spawn(&sp);
 		if (pid < 0)
 			say_errno(svc_label(s), "exec finish", errno);
@@ -538,7 +544,7 @@ static void run_ended(struct service *s, int status)
 	s->flags &= (uint16_t)~F_READY;
 	s->pid = 0;
 	close_fd(&s->notify);
-	if ((s->flags & F_FINISH) && !(s->flags & F_LOGGER))
+	if (s->flags & F_FINISH)
 		start_finish(s);
 	else
 		decide(s, 0);

@@ -372,6 +372,8 @@ static int acked(uint32_t token)
 	return seen;
 }
 
+static int64_t sent_ms;  /* when the command was sent (CLOCK_MONOTONIC) */
+
 /* 1 done, 0 not yet, -1 can never be (fatal) */
 static int reached(int cmd, const char *name, uint32_t token)
 {
@@ -389,7 +391,14 @@ static int reached(int cmd, const char *name, uint32_t token)
 	case 0: case 1: case 3: case 4:  /* status, up, restart, once */
 		if (s->state == S_UP && (s->flags & F_READY))
 			return 1;
-		return s->state == S_FATAL ? -1 : 0;
+		if (s->state == S_FATAL)
+			return -1;
+		/* a one-shot (once, restart never) that started after our
+		 * command and is over already: done if it exited 0 */
+		if (cmd != 0 && s->state == S_DOWN && !s->want && (s->flags & F_RAN) &&
+		    s->started >= sent_ms)
+			return WIFEXITED(s->last_status) && WEXITSTATUS(s->last_status) == 0 ? 1 : -1;
+		return 0;
 	case 2:  /* down: and finish done */
 		return s->state == S_DOWN;
 	default:
@@ -409,7 +418,7 @@ static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadli
 		for (int i = 0; i < (n ? n : 1); i++) {
 			int r = reached(cmd, n ? names[i] : NULL, token);
 			if (r < 0) {
-				err(names[i], "fatal");
+				err(names[i], "fatal, or ended with an error");
 				return E_WAIT;
 			}
 			if (!r) {
@@ -513,7 +522,8 @@ int svctl_main(int argc, char **argv)
 			return E_WAIT;
 		}
 	}
-	int64_t deadline = mono_ms() + (wait_ms < 0 ? 0 : wait_ms);
+	sent_ms = mono_ms();
+	int64_t deadline = sent_ms + (wait_ms < 0 ? 0 : wait_ms);
 	uint32_t token = ((uint32_t)getpid() << 12) ^ (uint32_t)(mono_ms() & 0xfff) ^ 0x80000000u;
 	uint32_t next = token;  /* one token per line sent; `token` ends as the last */
 
@@ -559,7 +569,10 @@ int svctl_main(int argc, char **argv)
 		if (w && (rc == E_OK || w == E_UNKNOWN))
 			rc = w;
 	}
-	if (cmd == 0 && rc == E_OK)
-		rc = status(names, n, as_json);
+	if (cmd == 0 && rc != E_UNKNOWN) {  /* status -w: show it, reached or not */
+		int shown = status(names, n, as_json);
+		if (rc == E_OK)
+			rc = shown;
+	}
 	return rc;
 }

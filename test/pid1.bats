@@ -585,3 +585,11 @@ pipe_full() {
 	[ "$dt" -le 3000 ]
 	[ "$P1_RC" = 0 ]
 }
+
+@test "-- COMMAND runs in the directory init was started in" {
+	mkdir -p "$T/work"
+	printf '#!/bin/sh\npwd > %s/pwd.out\n' "$T" >"$T/work/app"
+	chmod +x "$T/work/app"
+	(cd "$T/work" && "$ROOT/init" -d /nonexistent -r "$T/run" -- ./app)
+	[ "$(cat "$T/pwd.out")" = "$T/work" ]
+}

@@ -545,3 +545,25 @@ good_check() {
 	good_check "$gp"
 	alive "$INIT_PID"
 }
+
+@test "run without log/: stdout and stderr both go to init's stdout" {
+	mksvc a "echo to-out; echo to-err >&2; exec sleep 1000"
+	T2=$T/out2
+	run_clean SVTEST_T="$T" "$ROOT/init" -d "$SVDIR" -r "$RUN" >"$T2" 2>"$INIT_OUT" </dev/null &
+	INIT_PID=$!
+	track_pid "$INIT_PID"
+	wait_for 3 grep -q to-err "$T2"
+	grep -q to-out "$T2"
+	not grep -q to-err "$INIT_OUT"
+}
+
+@test "log/finish runs when the logger ends" {
+	mksvc a "echo hi; exec sleep 1000"
+	mklog a "exec cat >> $T/log.out"
+	mkexec a log/finish "echo \"log-finish \$1 \$2\" >> $T/fin.out"
+	start_init
+	wait_for 2 eval '[ -n "$(logpid a)" ]'
+	kill -9 "$(logpid a)"
+	wait_for 3 grep -q "log-finish -1 9" "$T/fin.out"
+	wait_for 3 eval '[ -n "$(logpid a)" ]'
+}

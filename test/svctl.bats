@@ -572,3 +572,25 @@ works() {
 	alive "$(svpid a)"
 	[ "$(svfield a restarts)" = 0 ]
 }
+
+@test "-w once on a one-shot: exit 0 when it ends well; no wait until the timeout when it fails" {
+	mksvc -D good "echo ran >> $T/good.out; exit 0"
+	mksvc -D bad "exit 3"
+	start_init
+	run sv -w 5 once good
+	[ "$status" -eq 0 ]
+	grep -q ran "$T/good.out"
+	t0=$(now_ms)
+	run sv -w 5 once bad
+	# it may be seen up and ready for an instant (0), or ended with exit 3 (1)
+	[ "$status" -le 1 ]
+	[ $(( $(now_ms) - t0 )) -lt 3000 ]
+}
+
+@test "status -w prints the status also when the wait times out" {
+	mksvc -D a "exec sleep 1000"
+	start_init
+	run sv -w 0.3 status a
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"a down"* ]]
+}

@@ -283,3 +283,28 @@ load helpers
 	note "200 services stopped in $(( $(now_ms) - t0 )) ms"
 	[ "$INIT_RC" = 0 ]
 }
+
+@test "SVDIR removed and made again: its services come back without a command" {
+	mksvc a "exec sleep 1000"
+	start_init
+	wait_state a up
+	p=$(svpid a)
+	rm -rf "$SVDIR"
+	wait_for 2 eval '[ -z "$(sv status 2>/dev/null)" ]'
+	wait_gone "$p" 3
+	mkdir "$SVDIR"
+	enable a
+	wait_state a up 2
+	alive "$INIT_PID"
+}
+
+@test "a service dir made in place (run written, then chmod +x) starts without a command" {
+	start_init
+	mkdir "$SVDIR/a"
+	wait_state a fatal 2
+	printf '#!/bin/sh\nexec sleep 1000\n' >"$SVDIR/a/run"
+	wait_for 2 eval 'init_lines "a: run: not executable" | grep -q .'
+	[ "$(state a)" = fatal ]
+	chmod +x "$SVDIR/a/run"
+	wait_state a up 2
+}

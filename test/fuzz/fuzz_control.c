@@ -24,7 +24,7 @@
 #define FUZZ_OWN_SVC_COMMAND
 #include "stubs.h"
 
-static int commands_applied;
+static int fz_commands_applied;
 
 /* What control.c may hand to a service: a known command, a valid name,
  * a slot of the table that is a service. */
@@ -33,10 +33,10 @@ void svc_command(struct service *s, const char *cmd)
 	if (s < svc || s >= svc + nslot || !(s->flags & F_USED) || (s->flags & F_LOGGER) ||
 	    !valid_name(s->name) || !known(cmd))
 		abort();
-	commands_applied++;
+	fz_commands_applied++;
 }
 
-static int wfd = -1;
+static int fz_wfd = -1;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -46,7 +46,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
 		abort();
 	ctlfd = p[0];
-	wfd = p[1];
+	fz_wfd = p[1];
 	errfd = open("/dev/null", O_WRONLY | O_CLOEXEC);  /* init's say() */
 	fuzz_quiet_stdout();
 	static const char *const names[] = { "web", "db", "a@b.c-d_e", "web/log", "x" };
@@ -70,21 +70,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t nack = head.nack;
 	while (size > 0) {
 		size_t n = size < piece ? size : piece;
-		ssize_t w = write(wfd, data, n);
+		ssize_t w = write(fz_wfd, data, n);
 		if (w <= 0)
 			abort();  /* pieces are far smaller than the pipe */
 		data += w;
 		size -= (size_t)w;
 		control_input();
 	}
-	if (write(wfd, "\n", 1) != 1)
+	if (write(fz_wfd, "\n", 1) != 1)
 		abort();
 	control_input();
 	/* every command applied is acknowledged, and nothing else is
 	 * (rescan, poweroff, reboot, halt are acknowledged without a service) */
-	if (head.nack - nack < (uint32_t)commands_applied)
+	if (head.nack - nack < (uint32_t)fz_commands_applied)
 		abort();
-	commands_applied = 0;
+	fz_commands_applied = 0;
 	char c;
 	if (read(ctlfd, &c, 1) != -1 || errno != EAGAIN)
 		abort();  /* control_input() leaves the FIFO empty */

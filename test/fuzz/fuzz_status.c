@@ -26,17 +26,17 @@
 #define FUZZ_HAVE_SVCTL
 #include "stubs.h"
 
-static char dir[128], file[192];
-static uint8_t image[sizeof(struct status_head) + MAXSLOT * sizeof(struct service)];
+static char fz_dir[128], fz_file[192];
+static uint8_t fz_image[sizeof(struct status_head) + MAXSLOT * sizeof(struct service)];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	fuzz_tmpdir(dir, sizeof dir, "fuzz_status");
-	mkdir(dir, 0755);
-	snprintf(file, sizeof file, "%s/status", dir);
-	run_dir = dir;
+	fuzz_tmpdir(fz_dir, sizeof fz_dir, "fuzz_status");
+	mkdir(fz_dir, 0755);
+	snprintf(fz_file, sizeof fz_file, "%s/status", fz_dir);
+	run_dir = fz_dir;
 	fuzz_quiet_stdout();
 	/* svctl's err() lines go to fd 2: keep libFuzzer's own output by
 	 * running with -close_fd_mask=2 (run.sh does) */
@@ -44,25 +44,25 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* Make the image pass load(): header fields and checksums. */
-static size_t fix_up(size_t size)
+static size_t fz_fix_up(size_t size)
 {
 	struct status_head h;
 	size_t hs = sizeof h, ss = sizeof(struct service);
 	if (size < hs)
 		size = hs;
-	memcpy(&h, image, hs);
+	memcpy(&h, fz_image, hs);
 	h.magic = STATUS_MAGIC;
 	h.slotsize = (uint32_t)ss;
 	uint32_t fit = (uint32_t)((size - hs) / ss);
 	if (h.nslot > fit)
 		h.nslot = fit;
 	h.sum = checksum((char *)&h + sizeof h.sum, hs - sizeof h.sum);
-	memcpy(image, &h, hs);
+	memcpy(fz_image, &h, hs);
 	for (uint32_t i = 0; i < h.nslot; i++) {
 		struct service s;
-		memcpy(&s, image + hs + i * ss, ss);
+		memcpy(&s, fz_image + hs + i * ss, ss);
 		s.sum = checksum((char *)&s + sizeof s.sum, ss - sizeof s.sum);
-		memcpy(image + hs + i * ss, &s, ss);
+		memcpy(fz_image + hs + i * ss, &s, ss);
 	}
 	return size;
 }
@@ -70,14 +70,14 @@ static size_t fix_up(size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > sizeof image)
-		size = sizeof image;
-	memset(image, 0, sizeof image);
-	memcpy(image, data, size);
+	if (size > sizeof fz_image)
+		size = sizeof fz_image;
+	memset(fz_image, 0, sizeof fz_image);
+	memcpy(fz_image, data, size);
 	if (size && (data[0] & 1))
-		size = fix_up(size);
-	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, image, size) != (ssize_t)size)
+		size = fz_fix_up(size);
+	int fd = open(fz_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, fz_image, size) != (ssize_t)size)
 		abort();
 	close(fd);
 

@@ -63,6 +63,8 @@ int svdir_open_service(const struct service *s) { (void)s; return -1; }
 int svdir_open_service_quiet(const struct service *s) { (void)s; return -1; }
 int svdir_expected_exit(const struct service *s, int code) { (void)s; return code == 0; }
 int svdir_transient(int err) { (void)err; return 0; }
+void svdir_watch(const struct service *s) { (void)s; }
+void svdir_unwatch(const struct service *s) { (void)s; }
 #endif
 
 #ifndef FUZZ_HAVE_CONTROL

@@ -1,0 +1,50 @@
+#!/bin/sh
+# seeds.sh DIR: write a few starting inputs for each fuzzer into
+# DIR/control, DIR/svdir, DIR/svlog (DIR/status is filled by check.sh with
+# a real status file when it has one). Kept as a script so no binary
+# files live in the repository.
+set -eu
+d=$1
+mkdir -p "$d/control" "$d/svdir" "$d/svlog" "$d/status"
+
+# control: byte 0 is the piece size (see fuzz_control.c), then FIFO bytes
+c=$d/control
+printf '\001up web @1\n' >"$c/up"
+printf '\003\nrestart db @2147483649\n\ndown a@b.c-d_e @7\n' >"$c/two"
+printf '\000rescan @5\npoweroff\nhalt @0\n' >"$c/global"
+printf '\002kill x\nusr1 web\nwinch db @4294967295\n' >"$c/signals"
+printf '\005up\nup nope @1\nup web db\nfoo web\n@1\nup web @x\nup web @99999999999\n' >"$c/bad"
+printf '\007up w\000eb\nup web\r\n\tdown\tweb\t@3\t\n' >"$c/blanks"
+head -c 5000 /dev/zero | tr '\0' 'a' | sed 's/^/\x04/' >"$c/long"
+
+# svdir: records TYPE LEN BYTES (see fuzz_svdir.c); types:
+# 0 run 1 finish 2 timeout-kill 3 timeout-finish 4 max-failures
+# 5 notification-fd 6 exitcodes 7 down-signal 8 restart 9 user
+# 10 env/NAME (first byte picks NAME) 11 passwd 12 group 13 env (file)
+# 14 down 15 log/run
+s=$d/svdir
+rec() { printf "\\$(printf %o "$1")\\$(printf %o "${#2}")%s" "$2"; }
+rec 0 '#!/bin/sh' >"$s/run"
+{ rec 0 x; rec 2 '3000'; rec 3 ' 100 '; rec 4 '5'; rec 5 '3'; } >"$s/numbers"
+{ rec 0 x; rec 6 '0 1 2 255'; rec 7 'SIGHUP'; rec 8 'on-failure'; } >"$s/policy"
+{ rec 0 x; rec 9 'svuser'; rec 11 'svuser:x:1000:1000::/:/bin/sh
+'; rec 12 'wheel:x:10:root,svuser
+users:x:100:svuser
+'; } >"$s/user"
+{ rec 0 x; rec 9 'svuser:users'; rec 11 'svuser:x:1000:1000::/:/bin/sh
+'; rec 12 'users:x:100
+'; } >"$s/usergroup"
+{ rec 0 x; rec 9 'svuser'; rec 11 'svuser:x:1000:1000::/:/bin/sh
+'; rec 12 'users:x:100
+'; } >"$s/group3"
+{ rec 0 x; rec 10 'AHello'; rec 10 'B'; rec 10 'Cline1
+line2'; rec 10 'Dx'; rec 10 'E'; } >"$s/env"
+{ rec 0 x; rec 1 x; rec 2 'abc'; rec 5 '1'; rec 7 'NOPE'; rec 8 'sometimes'; rec 6 '256'; } >"$s/invalid"
+
+# svlog: a 7-byte header (see fuzz_svlog.c), then stdin
+l=$d/svlog
+printf '\000\000\377\000\000\000\000one\ntwo\nthree\n' >"$l/plain"
+printf '\001\010\003\000\000\000\000a\nbb\nccc\npartial' >"$l/stamps"
+{ printf '\000\000\011\000\000\000\000'; head -c 700 /dev/zero | tr '\0' 'x'; printf '\nshort\n'; } >"$l/long"
+printf '\010\040\377\125\125\000\000l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\n' >"$l/enospc"
+printf '\010\040\002\377\377\377\377l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\n' >"$l/short"
