@@ -635,6 +635,10 @@ void svc_command(struct service *s, const char *cmd)
 {
 	if (!strcmp(cmd, "up") || !strcmp(cmd, "once") || !strcmp(cmd, "restart")) {
 		int restart = cmd[0] == 'r';
+		if (shutting_down) {  /* nothing starts again once shutdown began */
+			say(svc_label(s), cmd, "ignored: shutting down");
+			return;
+		}
 		s->want = 1;
 		s->flags &= (uint16_t)~(F_ONCE | F_GONE);
 		if (cmd[0] == 'o')

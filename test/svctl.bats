@@ -594,3 +594,17 @@ works() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"a down"* ]]
 }
+
+@test "up during shutdown is ignored: nothing starts again, init exits" {
+	mksvc a "trap 'sleep 0.5; exit 0' TERM; while :; do sleep 0.1; done"
+	mksvc -D b "echo started >> $T/b.out; exec sleep 1000"
+	start_init
+	wait_state a up
+	kill -TERM "$INIT_PID"
+	wait_state a stopping 2
+	sv up b || true
+	wait_init_exit 5
+	[ "$INIT_RC" = 0 ]
+	[ ! -e "$T/b.out" ]
+	init_lines "b: up: ignored: shutting down" | grep -q .
+}
