@@ -260,7 +260,7 @@ static void command(char *line, size_t len)
 /* Read what is in the FIFO and apply every complete line, in order. */
 void control_input(void)
 {
-	static char buf[PIPE_BUF + 1];
+	static char buf[512];  /* svctl's lines are < 128 bytes */
 	static size_t have;
 	static int skipping;  /* inside an over-long line: drop to its end */
 	for (;;) {

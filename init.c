@@ -64,13 +64,13 @@ static int64_t main_deadline;
 /* ---- small helpers shared by every piece ---- */
 
 /* A few libc calls are made as raw syscalls: libc's versions carry
- * machinery this single-threaded program never needs (vDSO lookup,
- * thread synchronisation, statx fallbacks) at a cost of kilobytes. */
+ * machinery this single-threaded program never needs (thread
+ * synchronisation, statx fallbacks) at a cost of kilobytes. */
 
 int64_t clock_ms(void)
 {
 	struct timespec ts;
-	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);  /* vDSO: no syscall */
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -300,8 +300,10 @@ static pid_t start_process(char *const argv[], int own_group)
 	if (pid == 0) {
 		if (own_group && setpgid(0, 0) == 0 && isatty(0) && tcgetpgrp(0) == getpgid(getppid()))
 			tcsetpgrp(0, getpid());  /* SIGTTOU is still blocked here */
-		if (own_group && start_dir >= 0 && fchdir(start_dir) < 0)
+		if (own_group && start_dir >= 0 && fchdir(start_dir) < 0) {
+			exec_errno = errno;
 			_exit(126);
+		}
 		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 		if (nofile_raised)
 			syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &nofile0, NULL);
@@ -553,7 +555,14 @@ static void advance(void)
 	}
 }
 
-static void deadlines(void)
+/* The nearer of two deadlines; 0 is none. */
+static int64_t earliest(int64_t a, int64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+/* Act on every deadline that passed; return the nearest one left. */
+static int64_t deadlines(void)
 {
 	if (main_deadline && main_deadline <= now_ms && main_pid > 0) {
 		main_deadline = 0;
@@ -564,17 +573,7 @@ static void deadlines(void)
 		killed_hard = 1;
 		kill_all(SIGKILL);
 	}
-	svc_timers();
-}
-
-static int64_t next_deadline(void)
-{
-	int64_t next = svc_next_deadline();
-	int64_t d[] = { main_deadline, kill_deadline };
-	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
-		if (d[i] && (!next || d[i] < next))
-			next = d[i];
-	return next;
+	return earliest(svc_timers(), earliest(main_deadline, kill_deadline));
 }
 
 /* ---- signals ---- */
@@ -627,6 +626,8 @@ static void signals_input(void)
 			return;
 		for (size_t i = 0; i < (size_t)n / sizeof si[0]; i++)
 			on_signal((int)si[i].ssi_signo);
+		if ((size_t)n < sizeof si)
+			return;  /* drained: no read just to see EAGAIN */
 	}
 }
 
@@ -638,19 +639,21 @@ static void __attribute__((noreturn)) run(void)
 	static int16_t owner[3 + MAXSLOT];  /* slot of each readiness fd */
 	for (;;) {
 		now_ms = clock_ms();
-		if (shutting_down)
+		int64_t next = deadlines(), timeout = -1;
+		if (shutting_down) {
 			advance();
+			next = earliest(next, kill_deadline);
+		}
 		status_flush();
 		int nfds = 0;
 		fds[nfds++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
 		fds[nfds++] = (struct pollfd){ .fd = control_fd(), .events = POLLIN };
 		fds[nfds++] = (struct pollfd){ .fd = svdir_watch_fd(), .events = POLLIN };
-		for (int i = 0; i < nslot; i++)
+		for (int i = 0; nnotify && i < nslot; i++)
 			if (svc[i].notify >= 0) {
 				owner[nfds] = (int16_t)i;
 				fds[nfds++] = (struct pollfd){ .fd = svc[i].notify, .events = POLLIN };
 			}
-		int64_t next = next_deadline(), timeout = -1;
 		if (next) {
 			timeout = next - clock_ms();
 			timeout = timeout < 0 ? 0 : timeout > INT_MAX ? INT_MAX : timeout;
@@ -669,7 +672,6 @@ static void __attribute__((noreturn)) run(void)
 		for (int i = 3; i < nfds; i++)
 			if (fds[i].revents && svc[owner[i]].notify == fds[i].fd)
 				svc_ready_input(&svc[owner[i]]);
-		deadlines();
 	}
 }
 
@@ -823,7 +825,7 @@ static int init_main(int argc, char **argv)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
 			break;
 	if (cmd)  /* like tini: the command starts where init was started */
-		start_dir = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		start_dir = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (chdir("/") < 0)
 		say_errno(NULL, "/", errno);
 	add_default_path();

@@ -34,6 +34,8 @@ enum restart { R_ALWAYS, R_ONFAILURE, R_NEVER };
 #define F_AUTO     0x0100u  /* next start is init's own: counts in restarts */
 #define F_EOFWAIT  0x0200u  /* logger: pipe closed, waiting for it to exit */
 #define F_RAN      0x0400u  /* a run has ended: last_status is valid */
+#define F_NEW      0x0800u  /* just found in SVDIR: `down` decides its start */
+#define F_DOWNFILE 0x1000u  /* the service dir has `down` (as last read) */
 
 /* One service or logger. The table of these is also the status file:
  * control.c writes the slots verbatim to RUNDIR/status, svctl reads them.
@@ -46,10 +48,10 @@ struct service {
 	uint32_t restarts;        /* starts init made on its own */
 	/* configuration, read again at each start (servicedir.c) */
 	uint32_t timeout_kill, timeout_finish;
-	/* fds init holds for this slot, all close-on-exec */
-	int32_t logpipe[2];       /* service: pipe to its logger; -1 none */
-	int32_t notify;           /* read end of the readiness pipe; -1 none */
 	int32_t last_status;      /* wait status of the last run that ended */
+	/* fds init holds for this slot, all close-on-exec (and below 32768) */
+	int16_t logpipe[2];       /* service: pipe to its logger; -1 none */
+	int16_t notify;           /* read end of the readiness pipe; -1 none */
 	uint16_t failures;        /* consecutive runs shorter than 5 s */
 	uint16_t max_failures;
 	int16_t peer;             /* logger's slot, or a logger's service; -1 */
@@ -113,13 +115,13 @@ void request_shutdown(int action);
 const char *state_name(int state);
 
 /* ---- supervise.c ---- */
+extern int nnotify;            /* readiness pipes open */
 void svc_start(struct service *s);
 void svc_stop(struct service *s);
 void svc_command(struct service *s, const char *cmd);
 void svc_reaped(pid_t pid, int status);
-void svc_timers(void);
+int64_t svc_timers(void);
 void svc_ready_input(struct service *s);
-int64_t svc_next_deadline(void);
 void svc_want_all_down(void);
 int svc_all_down(void);
 void svc_forget(struct service *s);

@@ -45,7 +45,7 @@ struct dirent64 {
 /* Call fn(name, type, arg) for each entry of the directory fd. */
 static int each_entry(int fd, void (*fn)(const char *, int, void *), void *arg)
 {
-	char buf[4096] __attribute__((aligned(8)));
+	char buf[1024] __attribute__((aligned(8)));  /* small: the stack is memory too */
 	for (;;) {
 		long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
@@ -97,7 +97,6 @@ void svdir_open(void)
 	inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (inofd < 0)
 		say_errno(NULL, "inotify (SVDIR changes need svctl rescan)", errno);
-	watch();
 }
 
 static int is_dir(const char *name, int type)
@@ -162,14 +161,8 @@ static void entry(const char *name, int type, void *arg)
 	if (shutting_down || !(s = svc_new(name)))
 		return;
 	seen[s - svc] = 1;
-	if (has_dir(name, "log"))
-		s->flags |= F_HASLOG;
-	if (has_file(name, "down")) {
-		s->want = 0;
-		svc_dirty(s);
-	} else {
-		svc_start(s);
-	}
+	s->flags |= F_NEW;  /* svc_start learns log/ and down from the dir */
+	svc_start(s);
 }
 
 static void gone(struct service *s)
@@ -197,6 +190,7 @@ static void reopen(void)
 /* Read SVDIR whole: new entries start, missing ones stop and go. */
 void svdir_scan(void)
 {
+	watch();
 	reopen();
 	memset(seen, 0, sizeof seen);
 	static int first = 1;
@@ -222,7 +216,8 @@ void svdir_scan_one(const char *name)
 		gone(s);
 }
 
-/* An event in the dir of a fatal service: try it again. */
+/* An event in the dir of a fatal service: try it again (every service
+ * watching that dir: two names may link to one dir). */
 static void fixed(int wd)
 {
 	for (size_t i = 0; i < sizeof fixwatch / sizeof fixwatch[0]; i++)
@@ -231,7 +226,6 @@ static void fixed(int wd)
 			svdir_unwatch(s);
 			if (s->state == S_FATAL && (s->flags & F_USED))
 				svc_command(s, "up");
-			return;
 		}
 }
 
@@ -240,6 +234,7 @@ void svdir_watch(const struct service *s)
 	char path[PATH_MAX];
 	char name[NAMELEN + 5];
 	memcpy(stpcpy(name, s->name), (s->flags & F_LOGGER) ? "/log" : "", 5);
+	svdir_unwatch(s);
 	for (size_t i = 0; i < sizeof fixwatch / sizeof fixwatch[0]; i++)
 		if (fixwatch[i].wd <= 0) {
 			int wd = inofd < 0 ? -1 :
@@ -265,7 +260,7 @@ void svdir_unwatch(const struct service *s)
 
 void svdir_inotify_input(void)
 {
-	char buf[4096] __attribute__((aligned(8)));
+	char buf[1024] __attribute__((aligned(8)));  /* small: the stack is memory too */
 	int full = 0;
 	for (;;) {
 		ssize_t n = read(inofd, buf, sizeof buf);
@@ -288,10 +283,8 @@ void svdir_inotify_input(void)
 				svdir_scan_one(e->name);
 		}
 	}
-	if (full) {
-		watch();
+	if (full)
 		svdir_scan();
-	}
 }
 
 /* ---- one service dir ---- */
@@ -412,8 +405,9 @@ static void read_number(struct config *c, const char *file, uint32_t max, uint32
  * fn returns nonzero. */
 static void each_line(const char *path, int (*fn)(char *line, void *arg), void *arg)
 {
-	char buf[4096];
+	char buf[1024];
 	size_t have = 0;
+	int skip = 0;  /* inside a line too long: drop to its end */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -422,7 +416,7 @@ static void each_line(const char *path, int (*fn)(char *line, void *arg), void *
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			if (have) {  /* last line without newline */
+			if (have && !skip) {  /* last line without newline */
 				buf[have] = 0;
 				fn(buf, arg);
 			}
@@ -432,14 +426,17 @@ static void each_line(const char *path, int (*fn)(char *line, void *arg), void *
 		char *start = buf, *nl;
 		while ((nl = memchr(start, '\n', have - (size_t)(start - buf)))) {
 			*nl = 0;
-			if (fn(start, arg))
+			if (!skip && fn(start, arg))
 				goto done;
+			skip = 0;
 			start = nl + 1;
 		}
 		have -= (size_t)(start - buf);
 		memmove(buf, start, have);
-		if (have > 1024)
+		if (have == sizeof buf - 1) {
 			have = 0;
+			skip = 1;
+		}
 	}
 done:
 	close(fd);
@@ -595,9 +592,16 @@ static void read_file(const char *name, int type, void *arg)
 	struct service *s = c->s;
 	uint32_t v;
 	char buf[64];
-	(void)type;
 	if (!strcmp(name, "run")) {
 		c->run = 1;
+	} else if (!strcmp(name, "down")) {
+		s->flags |= F_DOWNFILE;
+	} else if (!strcmp(name, "log") && (s->flags & F_NEW)) {
+		struct stat st;
+		if (type == DT_DIR_ ||
+		    ((type == DT_LNK_ || type == DT_UNKNOWN_) &&
+		     stat_at(c->dfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode)))
+			s->flags |= F_HASLOG;
 	} else if (!strcmp(name, "finish")) {
 		s->flags |= F_FINISH;
 	} else if (!strcmp(name, "env")) {
@@ -769,7 +773,7 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 	s->down_signal = SIGTERM;
 	s->restart = R_ALWAYS;
 	s->notify_fd = -1;
-	s->flags &= (uint16_t)~F_FINISH;
+	s->flags &= (uint16_t)~(F_FINISH | F_DOWNFILE);
 
 	if (each_entry(dfd, read_file, &c) < 0) {
 		cannot_read(svc_label(s), "service dir");

@@ -37,6 +37,8 @@
 
 static void decide(struct service *s, int finish_status);
 
+int nnotify;  /* readiness pipes open: the loop polls them */
+
 void svc_dirty(struct service *s)
 {
 	status_dirty((int)(s - svc));
@@ -62,7 +64,16 @@ static int running(const struct service *s)
 	return s->state == S_STARTING || s->state == S_UP || s->state == S_STOPPING;
 }
 
-static void close_fd(int32_t *fd)
+static void close_notify(struct service *s)
+{
+	if (s->notify >= 0) {
+		close(s->notify);
+		s->notify = -1;
+		nnotify--;
+	}
+}
+
+static void close_fd(int16_t *fd)
 {
 	if (*fd >= 0) {
 		close(*fd);
@@ -149,7 +160,7 @@ void svc_forget(struct service *s)
 		slot_free(l);
 	close_fd(&s->logpipe[0]);
 	close_fd(&s->logpipe[1]);
-	close_fd(&s->notify);
+	close_notify(s);
 	slot_free(s);
 	nservices--;
 	while (nslot > 0 && !(svc[nslot - 1].flags & F_USED))
@@ -159,7 +170,7 @@ void svc_forget(struct service *s)
 /* pid -> slot, a hint: pid_hint[pid % PIDHINT] is the slot + 1 of the
  * last child started with such a pid. Checked before use, so a collision
  * only costs a search of the table. */
-#define PIDHINT 2048
+#define PIDHINT 1024
 static int16_t pid_hint[PIDHINT];
 
 static void set_pid(struct service *s, pid_t pid)
@@ -201,11 +212,12 @@ extern int devnull;            /* init.c: /dev/null, close-on-exec */
 extern struct rlimit nofile0;  /* init.c: RLIMIT_NOFILE init started with */
 extern int nofile_raised;
 
-/* dup2 that also clears close-on-exec when from == to. */
+/* dup2 that also clears close-on-exec when from == to (0, 1 and 2 never
+ * have it: init only opens its own fds above them). */
 static int move_fd(int from, int to)
 {
 	if (from == to)
-		return fcntl(to, F_SETFD, 0);
+		return to <= 2 ? 0 : fcntl(to, F_SETFD, 0);
 	return dup2(from, to) < 0 ? -1 : 0;
 }
 
@@ -258,6 +270,24 @@ static pid_t spawn(const struct spawn *sp)
 	return pid;
 }
 
+/* A pipe whose fds fit the slot's 16-bit fields; out of fds, the limit
+ * is raised once and the pipe tried again. */
+static int pipe16(int16_t out[2], int flags)
+{
+	int p[2];
+	if (pipe2(p, flags) < 0 && !(errno == EMFILE && more_fds() && pipe2(p, flags) == 0))
+		return -1;
+	if (p[0] > INT16_MAX || p[1] > INT16_MAX) {
+		close(p[0]);
+		close(p[1]);
+		errno = EMFILE;
+		return -1;
+	}
+	out[0] = (int16_t)p[0];
+	out[1] = (int16_t)p[1];
+	return 0;
+}
+
 /* ---- the logger pipe ----
  * init holds both ends of a service's log pipe from the logger's start
  * until the service is stopped for good, so either side may restart
@@ -290,14 +320,10 @@ static int log_ensure(struct service *s)
 	}
 	if (s->logpipe[1] < 0) {
 		close_fd(&s->logpipe[0]);  /* an old logger drains its own copy */
-		int p[2];
-		if (pipe2(p, O_CLOEXEC) < 0 && !(errno == EMFILE && more_fds() &&
-						   pipe2(p, O_CLOEXEC) == 0)) {
+		if (pipe16(s->logpipe, O_CLOEXEC) < 0) {
 			say_errno(svc_label(s), "log pipe", errno);
 			return -1;
 		}
-		s->logpipe[0] = p[0];
-		s->logpipe[1] = p[1];
 	}
 	log_start_if_down(l);
 	return 0;
@@ -368,6 +394,15 @@ void svc_start(struct service *s)
 	struct spawn sp = { .prog = "./run", .argv = { "./run", NULL },
 			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1 };
 	int r = svdir_read_config(s, dfd, &sp.ru, &sp.envp);
+	if ((s->flags & F_NEW) && (s->flags & F_DOWNFILE)) {
+		/* first seen with a `down` file: stays down until svctl up */
+		s->flags &= (uint16_t)~F_NEW;
+		s->want = 0;
+		close(dfd);
+		svc_dirty(s);
+		return;
+	}
+	s->flags &= (uint16_t)~F_NEW;
 	if (r < 0) {
 		close(dfd);
 		if (r == -2)
@@ -382,13 +417,10 @@ void svc_start(struct service *s)
 		sp.in = peer(s)->logpipe[0];
 	else
 		sp.out = (s->flags & F_HASLOG) && log_ensure(s) == 0 ? s->logpipe[1] : 1;
-	int np[2] = { -1, -1 };
+	int16_t np[2] = { -1, -1 };
 	if (s->notify_fd >= 0) {
-		if (pipe2(np, O_CLOEXEC | O_NONBLOCK) < 0 &&
-		    !(errno == EMFILE && more_fds() && pipe2(np, O_CLOEXEC | O_NONBLOCK) == 0)) {
+		if (pipe16(np, O_CLOEXEC | O_NONBLOCK) < 0)
 			say_errno(svc_label(s), "notification-fd pipe", errno);
-			np[0] = np[1] = -1;
-		}
 		sp.notify_w = np[1];
 		sp.notify_to = s->notify_fd;
 	}
@@ -425,6 +457,7 @@ void svc_start(struct service *s)
 	set_pid(s, pid);
 	s->started = now_ms;
 	s->notify = np[0];
+	nnotify += np[0] >= 0;
 	if (np[0] < 0)
 		s->flags |= F_READY;
 	set_state(s, np[0] >= 0 ? S_STARTING : S_UP);
@@ -543,7 +576,7 @@ static void run_ended(struct service *s, int status)
 	s->flags |= F_RAN;
 	s->flags &= (uint16_t)~F_READY;
 	s->pid = 0;
-	close_fd(&s->notify);
+	close_notify(s);
 	if (s->flags & F_FINISH)
 		start_finish(s);
 	else
@@ -593,19 +626,16 @@ static void deadline_passed(struct service *s)
 	}
 }
 
-void svc_timers(void)
-{
-	for (int i = 0; i < nslot; i++)
-		if (svc[i].deadline && svc[i].deadline <= now_ms)
-			deadline_passed(&svc[i]);
-}
-
-int64_t svc_next_deadline(void)
+/* Act on the deadlines that passed; return the nearest one left (0: none). */
+int64_t svc_timers(void)
 {
 	int64_t next = 0;
-	for (int i = 0; i < nslot; i++)
+	for (int i = 0; i < nslot; i++) {
+		if (svc[i].deadline && svc[i].deadline <= now_ms)
+			deadline_passed(&svc[i]);
 		if (svc[i].deadline && (!next || svc[i].deadline < next))
 			next = svc[i].deadline;
+	}
 	return next;
 }
 
@@ -619,7 +649,7 @@ void svc_ready_input(struct service *s)
 		return;
 	if (n > 0 && !memchr(buf, '\n', (size_t)n))
 		return;
-	close_fd(&s->notify);  /* newline, EOF or error: done listening */
+	close_notify(s);  /* newline, EOF or error: done listening */
 	if (n > 0) {
 		s->flags |= F_READY;
 		if (s->state == S_STARTING)
