@@ -81,7 +81,7 @@ int control_open(void)
 		return -1;
 	}
 	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
-		say(NULL, rundir, errno == EWOULDBLOCK ? "in use by another init" : strerror(errno));
+		say(NULL, rundir, errno == EWOULDBLOCK ? "in use by another init" : errstr(errno));
 		return -1;
 	}
 	char buf[16];

@@ -37,7 +37,6 @@ struct service svc[MAXSLOT];
 int nslot;
 const char *svdir, *rundir;
 int shutting_down;
-int64_t now_ms;
 int devnull = -1;
 struct rlimit nofile0;          /* RLIMIT_NOFILE as init found it */
 int nofile_raised;              /* init raised it: children get nofile0 back */
@@ -64,14 +63,33 @@ static int64_t main_deadline;
 /* ---- small helpers shared by every piece ---- */
 
 /* A few libc calls are made as raw syscalls: libc's versions carry
- * machinery this single-threaded program never needs (thread
- * synchronisation, statx fallbacks) at a cost of kilobytes. */
+ * machinery this single-threaded program never needs (vDSO lookup,
+ * thread synchronisation, statx fallbacks) at a cost of kilobytes. */
 
 int64_t clock_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);  /* vDSO: no syscall */
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The time of this wake-up, read from the clock the first time it is
+ * needed: reaping orphans, say, needs no clock at all. */
+static int64_t now_cached;
+static int now_stale = 1;
+
+int64_t now(void)
+{
+	if (now_stale) {
+		now_cached = clock_ms();
+		now_stale = 0;
+	}
+	return now_cached;
+}
+
+void clock_tick(void)
+{
+	now_stale = 1;
 }
 
 int stat_at(int dfd, const char *path, struct stat *st, int flags)
@@ -157,9 +175,54 @@ void say(const char *who, const char *what, const char *cause)
 	(void)r;
 }
 
+/* strerror() for the errors init, svctl and svlog can meet: libc's whole
+ * table would cost more than this file's code. */
+static const struct { uint8_t num; char msg[33]; } errors[] = {
+	{ ENOENT, "No such file or directory" },
+	{ EACCES, "Permission denied" },
+	{ EPERM, "Operation not permitted" },
+	{ EEXIST, "File exists" },
+	{ ENOTDIR, "Not a directory" },
+	{ EISDIR, "Is a directory" },
+	{ EINVAL, "Invalid argument" },
+	{ EMFILE, "No file descriptors available" },
+	{ ENFILE, "Too many open files in system" },
+	{ ENOMEM, "Out of memory" },
+	{ EAGAIN, "Resource temporarily unavailable" },
+	{ ENOSPC, "No space left on device" },
+	{ EDQUOT, "Quota exceeded" },
+	{ EIO, "I/O error" },
+	{ EROFS, "Read-only file system" },
+	{ ENAMETOOLONG, "Filename too long" },
+	{ ELOOP, "Symbolic link loop" },
+	{ ENOEXEC, "Exec format error" },
+	{ ETXTBSY, "Text file busy" },
+	{ E2BIG, "Argument list too long" },
+	{ EBUSY, "Resource busy" },
+	{ ENXIO, "No such device or address" },
+	{ EPIPE, "Broken pipe" },
+	{ EBADF, "Bad file descriptor" },
+	{ ENODEV, "No such device" },
+	{ ECHILD, "No child process" },
+	{ EINTR, "Interrupted system call" },
+	{ EFBIG, "File too large" },
+	{ ENOSYS, "Function not implemented" },
+	{ ESRCH, "No such process" },
+};
+
+const char *errstr(int err)
+{
+	static char other[16];
+	for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+		if (errors[i].num == err)
+			return errors[i].msg;
+	*fmt_int(stpcpy(other, "error "), err) = 0;
+	return other;
+}
+
 void say_errno(const char *who, const char *what, int err)
 {
-	say(who, what, strerror(err));
+	say(who, what, errstr(err));
 }
 
 /* Decimal text of v at p, no NUL; returns the end. (No printf in this
@@ -404,7 +467,7 @@ void request_shutdown(int act)
 	if (main_pid > 0) {
 		kill(main_pid, SIGTERM);
 		kill(main_pid, SIGCONT);
-		main_deadline = now_ms + 7000;
+		main_deadline = now() + 7000;
 	}
 }
 
@@ -543,7 +606,7 @@ static void advance(void)
 		if (no_children)
 			finish_shutdown();
 		kill_all(SIGTERM);
-		kill_deadline = now_ms + 3000;
+		kill_deadline = now() + 3000;
 		return;
 	case P_KILL:
 		reap();
@@ -564,11 +627,11 @@ static int64_t earliest(int64_t a, int64_t b)
 /* Act on every deadline that passed; return the nearest one left. */
 static int64_t deadlines(void)
 {
-	if (main_deadline && main_deadline <= now_ms && main_pid > 0) {
+	if (main_deadline && main_deadline <= now() && main_pid > 0) {
 		main_deadline = 0;
 		kill(main_pid, SIGKILL);
 	}
-	if (kill_deadline && kill_deadline <= now_ms) {
+	if (kill_deadline && kill_deadline <= now()) {
 		kill_deadline = 0;
 		killed_hard = 1;
 		kill_all(SIGKILL);
@@ -638,7 +701,6 @@ static void __attribute__((noreturn)) run(void)
 	static struct pollfd fds[3 + MAXSLOT];
 	static int16_t owner[3 + MAXSLOT];  /* slot of each readiness fd */
 	for (;;) {
-		now_ms = clock_ms();
 		int64_t next = deadlines(), timeout = -1;
 		if (shutting_down) {
 			advance();
@@ -655,14 +717,15 @@ static void __attribute__((noreturn)) run(void)
 				fds[nfds++] = (struct pollfd){ .fd = svc[i].notify, .events = POLLIN };
 			}
 		if (next) {
-			timeout = next - clock_ms();
+			clock_tick();  /* the work above took time too */
+			timeout = next - now();
 			timeout = timeout < 0 ? 0 : timeout > INT_MAX ? INT_MAX : timeout;
 		}
 		if (poll(fds, (nfds_t)nfds, (int)timeout) < 0 && errno != EINTR && errno != EAGAIN) {
 			say_errno(NULL, "poll", errno);
 			continue;
 		}
-		now_ms = clock_ms();
+		clock_tick();
 		if (fds[0].revents)
 			signals_input();
 		if (fds[1].revents)
@@ -854,7 +917,6 @@ static int init_main(int argc, char **argv)
 			emergency_shell("cannot set up RUNDIR");
 		return 111;
 	}
-	now_ms = clock_ms();
 	svdir_open();
 	if (cmd) {
 		main_pid = start_process(cmd, 1);
@@ -862,7 +924,7 @@ static int init_main(int argc, char **argv)
 			int e = errno;
 			main_pid = 0;
 			say(NULL, cmd[0], e == ENOENT ? "not found" :
-			    e == EACCES ? "not executable" : strerror(e));
+			    e == EACCES ? "not executable" : errstr(e));
 			main_status = (e == ENOENT ? 127 : 126) << 8;
 			request_shutdown('x');
 		}

@@ -91,7 +91,8 @@ extern struct service svc[MAXSLOT];
 extern int nslot;              /* high-water mark of used slots */
 extern const char *svdir, *rundir;
 extern int shutting_down;
-extern int64_t now_ms;         /* refreshed on every wake-up */
+int64_t now(void);             /* ms, CLOCK_MONOTONIC, of this wake-up */
+void clock_tick(void);         /* a new wake-up: now() reads the clock again */
 
 struct stat;
 int64_t clock_ms(void);
@@ -102,6 +103,7 @@ int more_fds(void);
 void sig_default(int sig);
 void say(const char *who, const char *what, const char *cause);
 void say_errno(const char *who, const char *what, int err);
+const char *errstr(int err);
 int write_all(int fd, const void *buf, size_t len);
 int parse_uint(const char *s, uint32_t max, uint32_t *out);
 char *fmt_uint(char *p, uint64_t v);

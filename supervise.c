@@ -342,7 +342,7 @@ static void log_close(struct service *s)
 	l->flags &= (uint16_t)~F_NOW;
 	if (running(l)) {
 		l->flags |= F_EOFWAIT;
-		l->deadline = now_ms + EOF_GRACE;
+		l->deadline = now() + EOF_GRACE;
 		set_state(l, S_STOPPING);
 	} else if (l->state != S_FINISHING) {
 		close_fd(&s->logpipe[0]);
@@ -433,7 +433,7 @@ void svc_start(struct service *s)
 	if (pid < 0) {
 		if (np[0] >= 0)
 			close(np[0]);
-		s->started = now_ms;
+		s->started = now();
 		if (err == EACCES || err == ENOENT) {
 			/* run itself not executable is a config error (fatal);
 			 * a missing interpreter or a failing user switch is not */
@@ -455,7 +455,7 @@ void svc_start(struct service *s)
 		s->restarts++;
 	s->flags &= (uint16_t)~(F_AUTO | F_NOW | F_READY);
 	set_pid(s, pid);
-	s->started = now_ms;
+	s->started = now();
 	s->notify = np[0];
 	nnotify += np[0] >= 0;
 	if (np[0] < 0)
@@ -472,7 +472,7 @@ void svc_stop(struct service *s)
 	if (kill(-s->pid, s->down_signal) < 0)
 		kill(s->pid, s->down_signal);
 	kill(-s->pid, SIGCONT);
-	s->deadline = now_ms + s->timeout_kill;
+	s->deadline = now() + s->timeout_kill;
 	set_state(s, S_STOPPING);
 }
 
@@ -499,7 +499,7 @@ static void to_backoff(struct service *s, const char *why)
 	if (wait > BACKOFF_MAX)
 		wait = BACKOFF_MAX;
 	s->flags |= F_AUTO;
-	s->deadline = now_ms + wait;
+	s->deadline = now() + wait;
 	set_state(s, S_BACKOFF);
 }
 
@@ -529,7 +529,7 @@ static void start_finish(struct service *s)
 		return;
 	}
 	set_pid(s, pid);
-	s->deadline = now_ms + s->timeout_finish;
+	s->deadline = now() + s->timeout_finish;
 	set_state(s, S_FINISHING);
 }
 
@@ -561,7 +561,7 @@ static void decide(struct service *s, int finish_status)
 	if (s->flags & F_NOW) {
 		s->failures = 0;
 		svc_start(s);
-	} else if (now_ms - s->started >= FAIL_MS) {
+	} else if (now() - s->started >= FAIL_MS) {
 		s->failures = 0;
 		s->flags |= F_AUTO;
 		svc_start(s);
@@ -631,7 +631,7 @@ int64_t svc_timers(void)
 {
 	int64_t next = 0;
 	for (int i = 0; i < nslot; i++) {
-		if (svc[i].deadline && svc[i].deadline <= now_ms)
+		if (svc[i].deadline && svc[i].deadline <= now())
 			deadline_passed(&svc[i]);
 		if (svc[i].deadline && (!next || svc[i].deadline < next))
 			next = svc[i].deadline;

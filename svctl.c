@@ -133,7 +133,7 @@ static struct service *find(const char *name)
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -436,7 +436,7 @@ static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadli
 		struct pollfd p = { .fd = ino, .events = POLLIN };
 		int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (r < 0 && errno != EINTR) {
-			err(NULL, strerror(errno));
+			err(NULL, errstr(errno));
 			return E_WAIT;
 		}
 		char buf[4096];
@@ -518,7 +518,7 @@ int svctl_main(int argc, char **argv)
 		ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 		if (ino < 0 || inotify_add_watch(ino, in_run("status"), IN_MODIFY) < 0 ||
 		    (cmd > FIRST_GLOBAL && inotify_add_watch(ino, in_run("pid"), IN_CLOSE_WRITE) < 0)) {
-			err(run_dir, strerror(errno));
+			err(run_dir, errstr(errno));
 			return E_WAIT;
 		}
 	}

@@ -96,7 +96,7 @@ static void lg_say(const char *a, ...)
 static int64_t lg_now_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -159,7 +159,7 @@ static char *lg_fmt_time(char *p, int64_t sec, long usec, int compact)
 static void lg_stamp(char ts[TSLEN])
 {
 	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
+	syscall(SYS_clock_gettime, CLOCK_REALTIME, &t);
 	char *p = lg_fmt_time(ts, t.tv_sec, t.tv_nsec / 1000, 0);
 	p[0] = 'Z';
 	p[1] = ' ';
@@ -211,7 +211,7 @@ static int lg_delete_oldest(unsigned long keep)
 	if (lg_scan(old) <= keep)
 		return -1;
 	if (unlinkat(S.dirfd, old, 0) < 0) {
-		lg_say(S.dir, "/", old, ": ", strerror(errno), NULL);
+		lg_say(S.dir, "/", old, ": ", errstr(errno), NULL);
 		return -1;
 	}
 	S.narch--;
@@ -232,7 +232,7 @@ static void lg_prune(void)
 static void lg_archive_name(char name[ARCHLEN + 1])
 {
 	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
+	syscall(SYS_clock_gettime, CLOCK_REALTIME, &t);
 	int64_t sec = t.tv_sec;
 	long usec = t.tv_nsec / 1000;
 	if (sec < S.lsec || (sec == S.lsec && usec <= S.lusec)) {
@@ -374,7 +374,7 @@ static void lg_drop(const char *p, size_t n)
 static void lg_fail(int e)
 {
 	if (!S.failing)
-		lg_say(S.dir, "/current: ", strerror(e), NULL);
+		lg_say(S.dir, "/current: ", errstr(e), NULL);
 	S.failing = 1;
 	S.retry_at = lg_now_ms() + RETRY_MS;
 }
@@ -563,14 +563,14 @@ static int lg_signals(void)
 		case SIGALRM:
 			if (S.curfd >= 0 && S.size > 0 && (e = lg_rotate()) != 0
 			    && !S.failing)
-				lg_say(S.dir, "/current: cannot rotate: ", strerror(e), NULL);
+				lg_say(S.dir, "/current: cannot rotate: ", errstr(e), NULL);
 			break;
 		case SIGHUP:
 			if (S.curfd >= 0)
 				close(S.curfd);
 			S.curfd = -1;
 			if ((e = lg_open_current()) != 0 && !S.failing)
-				lg_say(S.dir, "/current: ", strerror(e), NULL);
+				lg_say(S.dir, "/current: ", errstr(e), NULL);
 			break;
 		}
 	}
@@ -614,7 +614,7 @@ static int lg_run(void)
 		if (poll(pf, 2, timeout) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			lg_say("poll: ", strerror(errno), NULL);
+			lg_say("poll: ", errstr(errno), NULL);
 			return lg_finish(111);
 		}
 		if (pf[1].revents && lg_signals())
@@ -624,7 +624,7 @@ static int lg_run(void)
 			if (n == 0)
 				return lg_finish(0);
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
-				lg_say("stdin: ", strerror(errno), NULL);
+				lg_say("stdin: ", errstr(errno), NULL);
 				return lg_finish(111);
 			}
 			if (n > 0) {
@@ -692,12 +692,12 @@ static int lg_setup(void)
 {
 	int e;
 	if (lg_mkdirs(S.dir) < 0) {
-		lg_say(S.dir, ": cannot create: ", strerror(errno), NULL);
+		lg_say(S.dir, ": cannot create: ", errstr(errno), NULL);
 		return -1;
 	}
 	S.dirfd = open(S.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (S.dirfd < 0) {
-		lg_say(S.dir, ": ", strerror(errno), NULL);
+		lg_say(S.dir, ": ", errstr(errno), NULL);
 		return -1;
 	}
 	/* one svlog per directory: two would interleave and rotate each
@@ -705,12 +705,12 @@ static int lg_setup(void)
 	if (flock(S.dirfd, LOCK_EX | LOCK_NB) < 0) {
 		e = errno;
 		lg_say(S.dir, ": ", e == EWOULDBLOCK ? "in use by another svlog"
-		                                    : strerror(e), NULL);
+		                                    : errstr(e), NULL);
 		return -1;
 	}
 	S.curfd = -1;
 	if ((e = lg_open_current()) != 0) {
-		lg_say(S.dir, "/current: ", strerror(e), NULL);
+		lg_say(S.dir, "/current: ", errstr(e), NULL);
 		return -1;
 	}
 	S.narch = ULONG_MAX;     /* unknown: read DIR */
@@ -724,7 +724,7 @@ static int lg_setup(void)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGPIPE);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
-		lg_say("sigprocmask: ", strerror(errno), NULL);
+		lg_say("sigprocmask: ", errstr(errno), NULL);
 		return -1;
 	}
 	/* SIGPIPE stays blocked and unread: a closed stderr is just EPIPE */
@@ -734,7 +734,7 @@ static int lg_setup(void)
 	for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
 		sig_default(sigs[k]);
 	if ((S.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-		lg_say("signalfd: ", strerror(errno), NULL);
+		lg_say("signalfd: ", errstr(errno), NULL);
 		return -1;
 	}
 	/* room for a partial line up to BYTES and a read; reserved, not
@@ -747,7 +747,7 @@ static int lg_setup(void)
 		if (S.buf != MAP_FAILED)
 			break;
 		if (S.cap <= 2 * READSZ) {
-			lg_say("mmap: ", strerror(errno), NULL);
+			lg_say("mmap: ", errstr(errno), NULL);
 			return -1;
 		}
 		S.cap /= 2;
