@@ -40,41 +40,18 @@ static const char *rpath(char *path, const char *file)
 	return join(path, rundir, file);
 }
 
-/* mkdir -p, each new level 0755 */
-static int make_dirs(const char *dir)
-{
-	char path[4096];
-	size_t len = strlen(dir);
-	if (len >= sizeof path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(path, dir, len + 1);
-	for (char *p = path + 1;; p++) {
-		if (*p == '/' || !*p) {
-			char c = *p;
-			*p = 0;
-			if (mkdir(path, 0755) == 0)
-				chmod(path, 0755);  /* whatever the umask: status is for all */
-			else if (errno != EEXIST)
-				return -1;
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
-
 /* Create RUNDIR and its files; -1 (having said why) if another init
  * owns it or it cannot be made. */
 int control_open(void)
 {
 	char path[4096];
-	if (make_dirs(rundir) < 0) {
+	int made = mkdir_p(rundir);
+	if (made < 0) {
 		say_errno(NULL, rundir, errno);
 		return -1;
 	}
+	if (made)
+		chmod(rundir, 0755);  /* whatever the umask: status is for all */
 	lockfd = open(rpath(path, "pid"), O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
 	if (lockfd < 0) {
 		say_errno(NULL, path, errno);
@@ -124,22 +101,6 @@ void status_dirty(int slot)
 		dirty_hi = slot;
 }
 
-static int write_at(const void *buf, size_t len, off_t off)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = pwrite(statfd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 void status_flush(void)
 {
 	static int failed;
@@ -154,7 +115,7 @@ void status_flush(void)
 					      sizeof svc[i] - sizeof svc[i].sum);
 		size_t len = (size_t)(dirty_hi - dirty_lo + 1) * sizeof(struct service);
 		off_t off = (off_t)(sizeof head + (size_t)dirty_lo * sizeof(struct service));
-		if (write_at(&svc[dirty_lo], len, off) < 0)
+		if (pwrite_all(statfd, &svc[dirty_lo], len, off) < 0)
 			ok = 0;
 		else
 			dirty_lo = MAXSLOT, dirty_hi = -1;
@@ -162,7 +123,7 @@ void status_flush(void)
 	if (ok && head_dirty) {
 		head.nslot = (uint32_t)nslot;
 		head.sum = checksum((char *)&head + sizeof head.sum, sizeof head - sizeof head.sum);
-		if (write_at(&head, sizeof head, 0) < 0)
+		if (pwrite_all(statfd, &head, sizeof head, 0) < 0)
 			ok = 0;
 		else
 			head_dirty = 0;

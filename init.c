@@ -154,6 +154,46 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* mkdir -p DIR, new levels mode 0755 less the umask; 1 if it made DIR
+ * itself, 0 if it was there, -1 on error. */
+int mkdir_p(const char *dir)
+{
+	char b[PATH_MAX];
+	size_t n = strlen(dir);
+	if (n >= sizeof b) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(b, dir, n + 1);
+	for (char *s = b + 1; *s; s++) {
+		if (*s != '/' || s[-1] == '/')
+			continue;
+		*s = 0;
+		if (mkdir(b, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	if (mkdir(b, 0755) == 0)
+		return 1;
+	return errno == EEXIST ? 0 : -1;
+}
+
 /* One line "init: WHO: WHAT: CAUSE" on stderr, in one write that never
  * blocks: a full stderr loses the line rather than stopping init. */
 void say(const char *who, const char *what, const char *cause)

@@ -105,6 +105,8 @@ void say(const char *who, const char *what, const char *cause);
 void say_errno(const char *who, const char *what, int err);
 const char *errstr(int err);
 int write_all(int fd, const void *buf, size_t len);
+int pwrite_all(int fd, const void *buf, size_t len, off_t off);
+int mkdir_p(const char *dir);
 int parse_uint(const char *s, uint32_t max, uint32_t *out);
 char *fmt_uint(char *p, uint64_t v);
 char *fmt_int(char *p, int64_t v);

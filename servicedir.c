@@ -109,24 +109,13 @@ static int is_dir(const char *name, int type)
 	return stat_at(svdirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int has_dir(const char *svname, const char *file)
+/* Does SVDIR/svname/file exist (and, with `dir`, is it a directory)? */
+static int has(const char *svname, const char *file, int dir)
 {
 	char path[NAMELEN + 16];
 	struct stat st;
-	memcpy(path, svname, strlen(svname) + 1);
-	strcat(path, "/");
-	strcat(path, file);
-	return stat_at(svdirfd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int has_file(const char *svname, const char *file)
-{
-	char path[NAMELEN + 16];
-	struct stat st;
-	memcpy(path, svname, strlen(svname) + 1);
-	strcat(path, "/");
-	strcat(path, file);
-	return stat_at(svdirfd, path, &st, 0) == 0;
+	memcpy(stpcpy(stpcpy(path, svname), "/"), file, strlen(file) + 1);
+	return stat_at(svdirfd, path, &st, 0) == 0 && (!dir || S_ISDIR(st.st_mode));
 }
 
 static uint8_t seen[MAXSLOT];
@@ -145,7 +134,7 @@ static void entry(const char *name, int type, void *arg)
 	if (s) {
 		seen[s - svc] = 1;
 		uint16_t had = s->flags & F_HASLOG;
-		if (has_dir(name, "log"))
+		if (has(name, "log", 1))
 			s->flags |= F_HASLOG;
 		else
 			s->flags &= (uint16_t)~F_HASLOG;
@@ -153,7 +142,7 @@ static void entry(const char *name, int type, void *arg)
 			svc_log_check(s);
 		if (s->flags & F_GONE) {      /* came back before it was forgotten */
 			s->flags &= (uint16_t)~F_GONE;
-			if (!has_file(name, "down"))
+			if (!has(name, "down", 0))
 				svc_command(s, "up");
 		}
 		return;

@@ -665,33 +665,10 @@ static int lg_number(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
 	return 0;
 }
 
-/* mkdir -p DIR, mode 0755 (less the umask). */
-static int lg_mkdirs(const char *path)
-{
-	char b[4096];
-	size_t n = strlen(path);
-	if (n >= sizeof b) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(b, path, n + 1);
-	for (char *s = b + 1; *s; s++) {
-		if (*s != '/' || s[-1] == '/')
-			continue;
-		*s = 0;
-		if (mkdir(b, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	if (mkdir(b, 0755) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 static int lg_setup(void)
 {
 	int e;
-	if (lg_mkdirs(S.dir) < 0) {
+	if (mkdir_p(S.dir) < 0) {
 		lg_say(S.dir, ": cannot create: ", errstr(errno), NULL);
 		return -1;
 	}
