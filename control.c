@@ -212,6 +212,7 @@ static void command(char *line, size_t len)
 	struct service *s = svc_find(word[1]);
 	if (!s) {
 		say(word[1], "control", "unknown service");
+		ack(token);  /* a waiting svctl sees it gone */
 		return;
 	}
 	svc_command(s, cmd);

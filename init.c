@@ -37,6 +37,7 @@ struct service svc[MAXSLOT];
 int nslot;
 const char *svdir, *rundir;
 int shutting_down;
+int booting;
 int devnull = -1;
 struct rlimit nofile0;          /* RLIMIT_NOFILE as init found it */
 int nofile_raised;              /* init raised it: children get nofile0 back */
@@ -486,6 +487,7 @@ static void reap(void)
 			script_pid = 0;
 			if (phase == P_BOOT) {
 				phase = P_RUN;
+				booting = 0;
 				svdir_scan();
 			}
 		} else {
@@ -504,9 +506,10 @@ void request_shutdown(int act)
 	action = act;
 	phase = P_STOP;
 	svc_want_all_down();
-	if (main_pid > 0) {
-		kill(main_pid, SIGTERM);
-		kill(main_pid, SIGCONT);
+	if (main_pid > 0) {  /* stopped like a service: its process group */
+		if (kill(-main_pid, SIGTERM) < 0)
+			kill(main_pid, SIGTERM);
+		kill(-main_pid, SIGCONT);
 		main_deadline = now() + 7000;
 	}
 }
@@ -669,6 +672,7 @@ static int64_t deadlines(void)
 {
 	if (main_deadline && main_deadline <= now() && main_pid > 0) {
 		main_deadline = 0;
+		kill(-main_pid, SIGKILL);
 		kill(main_pid, SIGKILL);
 	}
 	if (kill_deadline && kill_deadline <= now()) {
@@ -698,8 +702,7 @@ static void on_signal(int sig)
 		reap();
 		break;
 	case SIGHUP:
-		if (phase == P_RUN)
-			svdir_scan();
+		svdir_scan();
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -860,7 +863,7 @@ static void add_default_path(void)
 	size_t n = 0;
 	if (getenv("PATH"))
 		return;
-	while (environ[n] && n < sizeof env / sizeof env[0] - 2)
+	while (n < sizeof env / sizeof env[0] - 2 && environ[n])
 		env[n] = environ[n], n++;
 	if (environ[n])
 		return;  /* too many to copy: leave it as it is */
@@ -970,7 +973,7 @@ static int init_main(int argc, char **argv)
 		}
 	}
 	if (mode == M_MACHINE && (script_pid = run_script("/etc/rc.boot")) > 0)
-		phase = P_BOOT;
+		phase = P_BOOT, booting = 1;
 	else if (!shutting_down)
 		svdir_scan();
 	run();

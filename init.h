@@ -91,6 +91,7 @@ extern struct service svc[MAXSLOT];
 extern int nslot;              /* high-water mark of used slots */
 extern const char *svdir, *rundir;
 extern int shutting_down;
+extern int booting;            /* machine mode: /etc/rc.boot still runs */
 int64_t now(void);             /* ms, CLOCK_MONOTONIC, of this wake-up */
 void clock_tick(void);         /* a new wake-up: now() reads the clock again */
 

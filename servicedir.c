@@ -160,6 +160,8 @@ static void gone(struct service *s)
 		return;
 	s->flags |= F_GONE;
 	svc_command(s, "down");
+	if (!(s->flags & F_USED))
+		return;  /* forgotten already */
 	if (s->state == S_DOWN || s->state == S_FATAL) {
 		struct service *l = s->peer >= 0 ? &svc[s->peer] : NULL;
 		if (!l || l->pid <= 0)
@@ -179,6 +181,8 @@ static void reopen(void)
 /* Read SVDIR whole: new entries start, missing ones stop and go. */
 void svdir_scan(void)
 {
+	if (booting)  /* services start when rc.boot is done */
+		return;
 	watch();
 	reopen();
 	memset(seen, 0, sizeof seen);
@@ -193,7 +197,7 @@ void svdir_scan(void)
 /* Look at one entry of SVDIR, named by an inotify event. */
 void svdir_scan_one(const char *name)
 {
-	if (name[0] == '.')
+	if (name[0] == '.' || booting)
 		return;
 	struct stat st;
 	if (svdirfd >= 0 && stat_at(svdirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
@@ -222,7 +226,7 @@ void svdir_watch(const struct service *s)
 {
 	char path[PATH_MAX];
 	char name[NAMELEN + 5];
-	memcpy(stpcpy(name, s->name), (s->flags & F_LOGGER) ? "/log" : "", 5);
+	strcpy(stpcpy(name, s->name), (s->flags & F_LOGGER) ? "/log" : "");
 	svdir_unwatch(s);
 	for (size_t i = 0; i < sizeof fixwatch / sizeof fixwatch[0]; i++)
 		if (fixwatch[i].wd <= 0) {
@@ -469,7 +473,8 @@ static int group_line(char *line, void *arg)
 	struct lookup *q = arg;
 	char *f[4];
 	uint32_t gid;
-	if (fields(line, f, 4) < 3 || parse_uint(f[2], UINT32_MAX, &gid) < 0)
+	int nf = fields(line, f, 4);
+	if (nf < 3 || parse_uint(f[2], UINT32_MAX, &gid) < 0)
 		return 0;
 	if (!q->ru) {  /* looking for a group by name */
 		if (strcmp(f[0], q->name))
@@ -478,7 +483,7 @@ static int group_line(char *line, void *arg)
 		return q->found = 1;
 	}
 	struct runas *ru = q->ru;  /* collecting the groups of a user */
-	for (char *m = f[3]; m && *m;) {
+	for (char *m = nf > 3 ? f[3] : NULL; m && *m;) {
 		size_t len = strcspn(m, ",");
 		if (len == strlen(q->name) && !memcmp(m, q->name, len) && gid != ru->gid &&
 		    ru->ngroups < (int)(sizeof ru->groups / sizeof ru->groups[0])) {
@@ -579,7 +584,7 @@ static void read_file(const char *name, int type, void *arg)
 {
 	struct config *c = arg;
 	struct service *s = c->s;
-	uint32_t v;
+	uint32_t v = 0;
 	char buf[64];
 	if (!strcmp(name, "run")) {
 		c->run = 1;
@@ -642,8 +647,12 @@ static void read_file(const char *name, int type, void *arg)
 
 #define ENV_MAX   512            /* variables in all */
 #define ENV_BYTES (64 * 1024)    /* bytes of env/ values in all */
-static char *new_env[ENV_MAX + 1];
-static char envbuf[ENV_BYTES];
+/* [1] for a logger: it is started within its service's svc_start(),
+ * between the service's read of its config and its spawn */
+static char *new_envs[2][ENV_MAX + 1];
+static char envbufs[2][ENV_BYTES];
+static char **new_env;
+static char *envbuf;
 
 struct envdir {
 	int dfd, count, bad;
@@ -754,6 +763,8 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 {
 	struct config c = { .s = s, .dfd = dfd, .ru = ru };
 	transient = 0;
+	new_env = new_envs[(s->flags & F_LOGGER) != 0];
+	envbuf = envbufs[(s->flags & F_LOGGER) != 0];
 	memset(ru, 0, sizeof *ru);
 	*envp = NULL;
 	s->timeout_kill = 7000;

@@ -148,6 +148,7 @@ static void slot_free(struct service *s)
 {
 	svdir_unwatch(s);
 	memset(s, 0, sizeof *s);
+	s->peer = s->notify = s->logpipe[0] = s->logpipe[1] = -1;
 	svc_dirty(s);
 	if (s - svc < free_hint)
 		free_hint = (int)(s - svc);

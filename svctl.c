@@ -384,7 +384,7 @@ static int reached(int cmd, const char *name, uint32_t token)
 	}
 	const struct service *s = find(name);
 	if (!s)
-		return -1;
+		return -2;  /* gone from SVDIR meanwhile */
 	if (cmd != 0 && !acked(token))
 		return 0;
 	switch (cmd) {
@@ -417,6 +417,10 @@ static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadli
 		}
 		for (int i = 0; i < (n ? n : 1); i++) {
 			int r = reached(cmd, n ? names[i] : NULL, token);
+			if (r == -2) {
+				err(names[i], "unknown service");
+				return E_UNKNOWN;
+			}
 			if (r < 0) {
 				err(names[i], "fatal, or ended with an error");
 				return E_WAIT;

@@ -26,7 +26,7 @@ valgrind_scenario() {
 	V=$1
 	VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=yes"
 	S=$V/svcs SV=$V/sv RUN=$V/run
-	mkdir -p "$S/a" "$S/b/log" "$S/c" "$S/d" "$SV" "$V/logs"
+	mkdir -p "$S/a" "$S/b/log" "$S/c" "$S/d" "$S/e" "$SV" "$V/logs"
 	# a: ready through notification-fd 3; b: a logger (svlog under
 	# valgrind); c: fails at once (backoff), has finish and env/
 	printf '#!/bin/sh\necho a starting\nsleep 0.2\necho >&3\nexec sleep 1000\n' >"$S/a/run"
@@ -39,8 +39,11 @@ valgrind_scenario() {
 	mkdir -p "$S/c/env"; echo bar >"$S/c/env/FOO"
 	echo 4 >"$S/c/max-failures"
 	printf '#!/bin/sh\nexec sleep 1000\n' >"$S/d/run"
+	# e never says it is ready: a readiness pipe stays open all along
+	printf '#!/bin/sh\nexec sleep 1000\n' >"$S/e/run"
+	echo 3 >"$S/e/notification-fd"
 	chmod 755 "$S"/*/run "$S"/*/log/run "$S/c/finish"
-	for s in a b c; do ln -s "$S/$s" "$SV/$s"; done
+	for s in a b c e; do ln -s "$S/$s" "$SV/$s"; done
 
 	sv() { $VG --log-file="$V/logs/vg.svctl.%p" "$V/svctl" -r "$RUN" "$@"; }
 	upto() { # upto SECS CMD...: retry CMD every 100 ms
@@ -61,7 +64,7 @@ valgrind_scenario() {
 		>"$V/init.out" 2>&1 </dev/null &
 	ipid=$!
 	ok=0
-	upto 20 is a ready && upto 20 is b up && upto 20 is c fatal || ok=1
+	upto 20 is a ready && upto 20 is b up && upto 20 is c fatal && upto 20 is e starting || ok=1
 	# d comes last, so it takes the last slot of init's table: removing c
 	# below then frees a slot in the middle of it
 	ln -s "$S/d" "$SV/d"; upto 20 is d up || ok=1
@@ -113,7 +116,8 @@ if [ "${1:-}" = --valgrind-scenario ]; then
 fi
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
-SRCS="init.c supervise.c servicedir.c control.c svctl.c svlog.c"
+SRCS=$(sed -n 's/^SRCS *= *//p' Makefile)
+[ -n "$SRCS" ] || SRCS="init.c supervise.c servicedir.c control.c svctl.c svlog.c"
 FUZZ_SECS=${FUZZ_SECS:-20}
 CHECK_SUITES=${CHECK_SUITES-"svctl service svdir logpair svlog pid1"}
 CHECK_ONLY=${CHECK_ONLY:-"cppcheck tidy asan valgrind fuzz"}
@@ -302,7 +306,9 @@ if wanted asan && [ -n "$CHECK_SUITES" ]; then
 		fi
 		line=$(grep -E 'passed, .* failed' "$W/asan-tests.out" | tail -1)
 		if [ "$rc" -ne 0 ] || [ "$nrep" -gt 0 ]; then
-			[ "$rc" -eq 0 ] || grep -E -A15 '^not ok' "$W/asan-tests.out" | head -60
+			# each failed test with what it printed
+			[ "$rc" -eq 0 ] || awk '/^not ok/ { p = 1; print; next }
+				/^(ok|not ok) / { p = 0 } p && /^#/ { print }' "$W/asan-tests.out" | head -120
 			result asan FAIL "${line:-suites did not finish (exit $rc)}; $nrep sanitizer report(s)"
 		else
 			result asan ok "$line; no sanitizer reports"
@@ -326,7 +332,8 @@ if wanted valgrind; then
 		ln -sf init "$V/svctl"
 		ln -sf init "$V/svlog"
 		# in a PID namespace: whatever is left dies with it
-		unshare --pid --fork --mount-proc --kill-child \
+		# (killing unshare kills the namespace, so the timeout ends a hang)
+		timeout -s KILL 300 unshare --pid --fork --mount-proc --kill-child \
 			"$ROOT/scripts/check.sh" --valgrind-scenario "$V" >"$V/scenario.out" 2>&1
 		src=$?
 		cat "$V/scenario.out"
@@ -351,9 +358,15 @@ if wanted valgrind; then
 				say "---- $f: fds open at exit"; cat "$f.fds"
 			fi
 		done
-		nlog=$(ls "$V"/logs/vg.* 2>/dev/null | grep -vc '\.fds$')
+		nlog=0
+		for f in "$V"/logs/vg.*; do
+			case $f in *.fds|*'*') ;; *) nlog=$((nlog + 1)) ;; esac
+		done
 		if [ "$src" -ne 0 ] || [ -n "$bad" ]; then
-			result valgrind FAIL "scenario exit $src; problems in:${bad:- none}"
+			msg=
+			[ "$src" -eq 0 ] || msg="the scenario failed (see above)"
+			[ -z "$bad" ] || msg="${msg:+$msg; }valgrind found problems in:$bad"
+			result valgrind FAIL "$msg"
 		else
 			result valgrind ok "$nlog processes under valgrind, no errors, no leaks"
 		fi

@@ -144,3 +144,16 @@ echo EOF >> $T/log.out"
 	[ "$(cat "$T/out/logvar")" = hello ]
 	[ "$(cat "$T/out/loguid")" = "$(id -u nobody)" ]
 }
+
+@test "a service and its logger each get their own env/" {
+	mksvc a "echo \"svc FOO=\$FOO BAR=\$BAR\" > $T/svc.env; exec sleep 1000"
+	svfile a env/FOO service
+	svfile a env/BAR bar
+	mklog a "echo \"log FOO=\$FOO\" > $T/log.env; exec cat > /dev/null"
+	svfile a log/env/FOO logger
+	start_init
+	wait_for 3 test -s "$T/svc.env"
+	wait_for 3 test -s "$T/log.env"
+	[ "$(cat "$T/svc.env")" = "svc FOO=service BAR=bar" ]
+	[ "$(cat "$T/log.env")" = "log FOO=logger" ]
+}

@@ -3,7 +3,7 @@
 #
 #   test/fuzz/run.sh [-t SECS] [-o DIR] [-c CORPUS] [NAME...]
 #
-#   NAME     control, svdir, status, svlog (default: all four)
+#   NAME     control, svdir, status, svlog, supervise (default: all)
 #   -t SECS  time per fuzzer (default 20)
 #   -o DIR   where binaries, corpora and crash files go (default: a temp
 #            dir, removed at the end unless something crashed)
@@ -19,7 +19,7 @@
 # 2 on a build or usage error.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-secs=20 out= extra=
+secs=20 out='' extra=''
 while getopts t:o:c: opt; do
 	case $opt in
 	t) secs=$OPTARG ;;
@@ -29,7 +29,7 @@ while getopts t:o:c: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- control svdir status svlog
+[ $# -gt 0 ] || set -- control svdir status svlog supervise
 
 CC=${FUZZ_CC:-clang}
 if ! command -v "$CC" >/dev/null 2>&1; then
@@ -70,18 +70,23 @@ for name in "$@"; do
 	dict=
 	[ ! -f "$here/$name.dict" ] || dict="-dict=$here/$name.dict"
 	seeds="$out/seeds/$name"
+	mkdir -p "$seeds"
 	[ -z "$extra" ] || [ ! -d "$extra/$name" ] || seeds="$seeds $extra/$name"
-	# new inputs go to the first corpus dir; the seed dirs are only read.
-	# -close_fd_mask=2: the program's own stderr lines are not shown
-	# (libFuzzer and the sanitizers keep theirs).
+	# new inputs go to the first corpus dir; the seed dirs are only read
 	# svlog takes SIGALRM for itself: no per-input timer there (the
-	# outer timeout still ends a hang)
-	unit=10
-	[ "$name" != svlog ] || unit=0
+	# outer timeout still ends a hang). svctl and svlog write their own
+	# errors to fd 2: -close_fd_mask=2 hides them (libFuzzer and the
+	# sanitizers keep theirs); the other harnesses send init's to
+	# /dev/null themselves and print why an invariant failed on fd 2.
+	unit=10 mask=0
+	case $name in
+	svlog) unit=0 mask=2 ;;
+	status) mask=2 ;;
+	esac
 	# shellcheck disable=SC2086
 	timeout -s KILL $((secs + 60)) \
 	"$bin" -max_total_time="$secs" -timeout=$unit -rss_limit_mb=1024 -max_len=8192 \
-		-close_fd_mask=2 -print_final_stats=1 $dict \
+		-close_fd_mask=$mask -print_final_stats=1 $dict \
 		-artifact_prefix="$out/crash/$name/" "$corpus" $seeds \
 		>"$out/fuzz_$name.log" 2>&1
 	rc=$?
@@ -90,8 +95,9 @@ for name in "$@"; do
 	if [ "$rc" -ne 0 ] || [ -n "$(ls -A "$out/crash/$name")" ]; then
 		failed="$failed $name"
 		echo "fuzz $name: FOUND A PROBLEM (exit $rc) after ${runs:-?} runs"
-		grep -E '^(==[0-9]+==ERROR|SUMMARY)|^ +#[0-9]+ .* in ' "$out/fuzz_$name.log" |
-			grep -v -e 'fuzzer::' -e 'libc_start' -e '_start ' | head -25
+		grep -E '^(==[0-9]+==ERROR|SUMMARY)|^fuzz_[a-z]+:|^ +#[0-9]+ .* in ' "$out/fuzz_$name.log" |
+			grep -v -e 'fuzzer::' -e 'libc_start' -e '_start ' -e 'sanitizer_print_stack' \
+				-e 'pthread_kill' -e ' raise ' -e ' abort ' | head -25
 		for f in "$out/crash/$name"/*; do
 			[ -e "$f" ] && echo "  replay: $bin $f"
 		done

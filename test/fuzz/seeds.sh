@@ -5,7 +5,7 @@
 # files live in the repository.
 set -eu
 d=$1
-mkdir -p "$d/control" "$d/svdir" "$d/svlog" "$d/status"
+mkdir -p "$d/control" "$d/svdir" "$d/svlog" "$d/status" "$d/supervise"
 
 # control: byte 0 is the piece size (see fuzz_control.c), then FIFO bytes
 c=$d/control
@@ -48,3 +48,13 @@ printf '\001\010\003\000\000\000\000a\nbb\nccc\npartial' >"$l/stamps"
 { printf '\000\000\011\000\000\000\000'; head -c 700 /dev/zero | tr '\0' 'x'; printf '\nshort\n'; } >"$l/long"
 printf '\010\040\377\125\125\000\000l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\n' >"$l/enospc"
 printf '\010\040\002\377\377\377\377l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\n' >"$l/short"
+
+# supervise: events of 3 bytes OP X Y (see fuzz_supervise.c): commands,
+# ends of processes, time, readiness, services coming and going
+p=$d/supervise
+ev() { printf "\\$(printf %o "$1")\\$(printf %o "$2")\\$(printf %o "$3")"; }
+{ ev 3 0 0; ev 2 100 0; ev 0 1 0; ev 1 4 0; ev 2 200 1; ev 0 0 0; } >"$p/ready-down-up"
+{ ev 1 1 1; ev 2 30 0; ev 2 30 0; ev 1 1 7; ev 2 60 0; ev 2 60 0; ev 0 0 7; } >"$p/backoff-fatal"
+{ ev 5 0 2; ev 2 255 0; ev 1 5 0; ev 1 5 1; ev 5 0 2; ev 6 0 0; } >"$p/log-gone-back"
+{ ev 0 2 3; ev 1 4 0; ev 2 10 0; ev 1 0 0; ev 0 3 3; ev 1 1 0; } >"$p/restart-finish"
+{ ev 5 0 5; ev 5 0 6; ev 1 5 0; ev 7 0 0; ev 2 200 0; ev 1 5 0; ev 1 5 1; } >"$p/gone-shutdown"
