@@ -109,10 +109,12 @@ static int load(void)
 		if (nslots && read_full(fd, slots, nslots * sizeof *slots, sizeof head) < 0)
 			break;
 		uint32_t i;
-		for (i = 0; i < nslots; i++)
+		for (i = 0; i < nslots; i++) {
 			if ((slots[i].flags & F_USED) &&
 			    slots[i].sum != checksum((char *)&slots[i] + 4, sizeof slots[i] - 4))
 				break;
+			slots[i].name[NAMELEN] = 0;
+		}
 		if (i == nslots) {
 			close(fd);
 			return 0;
@@ -155,6 +157,13 @@ static int log_pid(const struct service *s)
 		return 0;
 	const struct service *l = &slots[s->peer];
 	return (l->flags & F_LOGGER) && shows_pid(l) ? l->pid : 0;
+}
+
+/* Seconds since run started; the file is init's, but a reader stays
+ * careful with what it reads. */
+static int64_t uptime(const struct service *s, int64_t now)
+{
+	return s->started < 0 || s->started > now ? 0 : (now - s->started) / 1000;
 }
 
 /* Output goes through one buffer, written out when full and at the end. */
@@ -203,7 +212,7 @@ static void line(struct out *o, const struct service *s, int64_t now)
 	put(o, state_name(s->state));
 	if (shows_pid(s)) {
 		put_kv(o, " pid=", s->pid);
-		put_kv(o, " uptime=", (now - s->started) / 1000);
+		put_kv(o, " uptime=", uptime(s, now));
 		put(o, "s");
 		if (s->state == S_UP && (s->flags & F_READY))
 			put(o, " ready");
@@ -248,7 +257,7 @@ static void json(struct out *o, const struct service *s, int64_t now, int first)
 	put(o, "\",\"state\":\"");
 	put(o, state_name(s->state));
 	put_or_null(o, "\",\"pid\":", running, s->pid);
-	put_kv(o, ",\"uptime_s\":", running ? (now - s->started) / 1000 : 0);
+	put_kv(o, ",\"uptime_s\":", running ? uptime(s, now) : 0);
 	put(o, s->state == S_UP && (s->flags & F_READY) ? ",\"ready\":true" : ",\"ready\":false");
 	put_kv(o, ",\"restarts\":", s->restarts);
 	put(o, s->want ? ",\"want\":\"up\"" : ",\"want\":\"down\"");

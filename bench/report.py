@@ -8,6 +8,7 @@ RAW.tsv:     metric <TAB> subject <TAB> value      (one line per sample;
 NOTES.tsv:   metric <TAB> text                     (method notes)
 MACHINE.tsv: key <TAB> value
 """
+import os
 import statistics
 import sys
 
@@ -296,6 +297,13 @@ def main():
               "335 us CPU per crash-loop restart, 0 idle syscalls, 100 services shut down "
               "in 3.6 ms, 42 KB static binary), not on this machine.")
     md.append("")
+    # The hand-written reading of the figures (where we lose and why) lives
+    # in bench/ANALYSIS.md, so a new run keeps it.
+    analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ANALYSIS.md")
+    if os.path.exists(analysis):
+        with open(analysis) as f:
+            md.append(f.read().rstrip("\n"))
+        md.append("")
     md.append("## Details")
     sect = None
     for m in METRICS:
