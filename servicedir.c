@@ -2,7 +2,9 @@
  *
  * SVDIR is read once at start, then kept in sync through inotify: each
  * event names one entry, which is looked at alone. Nothing is ever written
- * here, so SVDIR and the service dirs may be read-only.
+ * here, so SVDIR and the service dirs may be read-only. No fd on SVDIR is
+ * kept open (paths are used instead), so that removing SVDIR is seen: a
+ * kept fd would keep the kernel from reporting it.
  *
  * The files of a service dir are read again at each start of run (and of
  * finish), so an edit applies at the next start. A file that cannot be
@@ -20,15 +22,22 @@
 #include <unistd.h>
 #include "init.h"
 
-static int svdirfd = -1;   /* SVDIR, or -1 while it is missing */
 static int inofd = -1;     /* inotify */
-static int wd_svdir = -1;  /* SVDIR: its entries coming and going */
-static int wd_parent = -1; /* SVDIR's parent: SVDIR itself made, removed, replaced */
+static int wd_svdir = -1;  /* SVDIR: its entries, and itself removed or moved */
+static int wd_parent = -1; /* SVDIR's parent, while SVDIR is missing */
 static const char *base;   /* SVDIR's last component */
 
 /* A service made fatal by its files has its dir watched, so that fixing
  * it (writing run, chmod +x) starts it without a command. */
 static struct { int wd; int16_t slot; } fixwatch[64];
+
+/* SVDIR/name, or SVDIR/name/file, into buf (PATH_MAX bytes). */
+static const char *in_svdir(char *buf, const char *name, const char *file)
+{
+	char sub[NAMELEN + 32];
+	memcpy(stpcpy(stpcpy(sub, name), file ? "/" : ""), file ? file : "", file ? strlen(file) + 1 : 1);
+	return join(buf, svdir, sub);
+}
 
 /* getdents64 by hand: no allocation, works the same on musl and glibc */
 struct dirent64 {
@@ -68,28 +77,37 @@ int svdir_watch_fd(void)
 	return inofd;
 }
 
+/* Watch SVDIR for entries coming and going, and for itself being removed
+ * or moved; while it is missing, watch its parent for it to appear. */
 static void watch(void)
 {
 	if (inofd < 0)
 		return;
-	if (wd_parent < 0) {
-		char parent[PATH_MAX];
-		size_t len = strlen(svdir);
-		while (len > 1 && svdir[len - 1] == '/')
-			len--;
-		size_t end = len;
-		while (len > 0 && svdir[len - 1] != '/')
-			len--;
-		base = svdir + len;
-		if (len > 0 && len < sizeof parent && end > len) {
-			memcpy(parent, svdir, len);
-			parent[len] = 0;
-			wd_parent = inotify_add_watch(inofd, parent, IN_CREATE | IN_DELETE |
-						      IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
-		}
-	}
+	if (wd_svdir >= 0)
+		inotify_rm_watch(inofd, wd_svdir);
 	wd_svdir = inotify_add_watch(inofd, svdir, IN_CREATE | IN_DELETE | IN_MOVED_FROM |
 				     IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+	if (wd_svdir >= 0) {
+		if (wd_parent >= 0)
+			inotify_rm_watch(inofd, wd_parent);
+		wd_parent = -1;
+		return;
+	}
+	if (wd_parent >= 0)
+		return;
+	char parent[PATH_MAX];
+	size_t len = strlen(svdir);
+	while (len > 1 && svdir[len - 1] == '/')
+		len--;
+	size_t end = len;
+	while (len > 0 && svdir[len - 1] != '/')
+		len--;
+	base = svdir + len;
+	if (len > 0 && len < sizeof parent && end > len) {
+		memcpy(parent, svdir, len);
+		parent[len] = 0;
+		wd_parent = inotify_add_watch(inofd, parent, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	}
 }
 
 void svdir_open(void)
@@ -106,16 +124,17 @@ static int is_dir(const char *name, int type)
 		return 1;
 	if (type != DT_LNK_ && type != DT_UNKNOWN_)
 		return 0;
-	return stat_at(svdirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+	char path[PATH_MAX];
+	return stat_at(AT_FDCWD, in_svdir(path, name, NULL), &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* Does SVDIR/svname/file exist (and, with `dir`, is it a directory)? */
 static int has(const char *svname, const char *file, int dir)
 {
-	char path[NAMELEN + 16];
+	char path[PATH_MAX];
 	struct stat st;
-	memcpy(stpcpy(stpcpy(path, svname), "/"), file, strlen(file) + 1);
-	return stat_at(svdirfd, path, &st, 0) == 0 && (!dir || S_ISDIR(st.st_mode));
+	return stat_at(AT_FDCWD, in_svdir(path, svname, file), &st, 0) == 0 &&
+	       (!dir || S_ISDIR(st.st_mode));
 }
 
 static uint8_t seen[MAXSLOT];
@@ -169,26 +188,21 @@ static void gone(struct service *s)
 	}
 }
 
-static void reopen(void)
-{
-	if (svdirfd >= 0)
-		close(svdirfd);
-	svdirfd = open(svdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (svdirfd < 0 && errno != ENOENT)
-		say_errno(NULL, svdir, errno);
-}
-
 /* Read SVDIR whole: new entries start, missing ones stop and go. */
 void svdir_scan(void)
 {
 	if (booting)  /* services start when rc.boot is done */
 		return;
 	watch();
-	reopen();
 	memset(seen, 0, sizeof seen);
 	static int first = 1;
-	if (svdirfd >= 0 && each_entry(svdirfd, entry, nslot == 0 ? &first : NULL) < 0)
+	int fd = open(svdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
 		say_errno(NULL, svdir, errno);
+	if (fd >= 0 && each_entry(fd, entry, nslot == 0 ? &first : NULL) < 0)
+		say_errno(NULL, svdir, errno);
+	if (fd >= 0)
+		close(fd);
 	for (int i = 0; i < nslot; i++)
 		if ((svc[i].flags & (F_USED | F_LOGGER)) == F_USED && !seen[i])
 			gone(&svc[i]);
@@ -199,8 +213,7 @@ void svdir_scan_one(const char *name)
 {
 	if (name[0] == '.' || booting)
 		return;
-	struct stat st;
-	if (svdirfd >= 0 && stat_at(svdirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
+	if (is_dir(name, DT_UNKNOWN_)) {
 		entry(name, DT_DIR_, NULL);
 		return;
 	}
@@ -266,8 +279,9 @@ void svdir_inotify_input(void)
 			off += (ssize_t)(sizeof *e + e->len);
 			if (e->mask & IN_Q_OVERFLOW)
 				full = 1;
-			else if (e->wd == wd_parent)
-				full |= e->len && !strcmp(e->name, base);
+			else if (e->wd == wd_parent)  /* only SVDIR's own name counts */
+				full |= e->len && !strncmp(e->name, base, strcspn(base, "/")) &&
+					!e->name[strcspn(base, "/")];
 			else if (e->wd != wd_svdir)
 				fixed(e->wd);
 			else if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
@@ -291,11 +305,11 @@ int svdir_open_service_quiet(const struct service *s)
 		memcpy(stpcpy(path, s->name), "/log", 5);
 		name = path;
 	}
-	if (svdirfd < 0)
-		return -1;
-	int fd = openat(svdirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char full[PATH_MAX];
+	join(full, svdir, name);
+	int fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && errno == EMFILE && more_fds())
-		fd = openat(svdirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return fd;
 }
 
