@@ -44,7 +44,7 @@ static const char *rpath(char *path, const char *file)
  * owns it or it cannot be made. */
 int control_open(void)
 {
-	char path[4096];
+	char path[PATHLEN];
 	int made = mkdir_p(rundir);
 	if (made < 0) {
 		say_errno(NULL, rundir, errno);

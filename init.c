@@ -175,7 +175,7 @@ int pwrite_all(int fd, const void *buf, size_t len, off_t off)
  * itself, 0 if it was there, -1 on error. */
 int mkdir_p(const char *dir)
 {
-	char b[PATH_MAX];
+	char b[PATHLEN];
 	size_t n = strlen(dir);
 	if (n >= sizeof b) {
 		errno = ENAMETOOLONG;
@@ -289,11 +289,11 @@ char *fmt_int(char *p, int64_t v)
 	return fmt_uint(p, (uint64_t)v);
 }
 
-/* dir + "/" + file into buf (size PATH_MAX); "" if it does not fit. */
+/* dir + "/" + file into buf (size PATHLEN); "" if it does not fit. */
 const char *join(char *buf, const char *dir, const char *file)
 {
 	size_t a = strlen(dir), b = strlen(file);
-	if (a + b + 2 > PATH_MAX)
+	if (a + b + 2 > PATHLEN)
 		return "";
 	memcpy(buf, dir, a);
 	buf[a] = '/';
@@ -723,7 +723,7 @@ static void on_signal(int sig)
 
 static void signals_input(void)
 {
-	struct signalfd_siginfo si[16];
+	struct signalfd_siginfo si[4];  /* 128 bytes each: the stack is memory too */
 	for (;;) {
 		ssize_t n = read(sigfd, si, sizeof si);
 		if (n < 0 && errno == EINTR)
@@ -787,7 +787,7 @@ static void mount_if(const char *src, const char *dir, const char *type,
 		     unsigned long flags, const char *data)
 {
 	struct stat a, b;
-	char parent[PATH_MAX];
+	char parent[PATHLEN];
 	join(parent, dir, "..");
 	mkdir(dir, 0755);
 	if (stat_at(AT_FDCWD, dir, &a, 0) == 0 && stat_at(AT_FDCWD, parent, &b, 0) == 0 &&
@@ -910,6 +910,12 @@ static int init_main(int argc, char **argv)
 		rundir = "/run/svc";
 	svdir = absolute(svdir);
 	rundir = absolute(rundir);
+	if (strlen(svdir) > DIRLEN || strlen(rundir) > DIRLEN) {
+		say(NULL, strlen(svdir) > DIRLEN ? svdir : rundir, "path too long (400 bytes at most)");
+		if (getpid() != 1)
+			return 2;
+		svdir = "/etc/svc", rundir = "/run/svc";  /* PID 1 goes on with the defaults */
+	}
 
 	if (getpid() == 1)
 		mode = reboot(RB_DISABLE_CAD) == 0 ? M_MACHINE : M_CONTAINER;

@@ -16,6 +16,8 @@
 #define MAXSVC   1024          /* services; each may have a logger too */
 #define MAXSLOT  (2 * MAXSVC)  /* slots in the table: services + loggers */
 #define NAMELEN  64            /* longest service name */
+#define DIRLEN   400           /* longest SVDIR or RUNDIR path */
+#define PATHLEN  512           /* a path under them: DIR/NAME/log/FILE fits */
 
 /* The states of SPEC section 4, in the order svctl names them. */
 enum state { S_DOWN, S_STARTING, S_UP, S_STOPPING, S_FINISHING, S_BACKOFF, S_FATAL };
@@ -36,6 +38,7 @@ enum restart { R_ALWAYS, R_ONFAILURE, R_NEVER };
 #define F_RAN      0x0400u  /* a run has ended: last_status is valid */
 #define F_NEW      0x0800u  /* just found in SVDIR: `down` decides its start */
 #define F_DOWNFILE 0x1000u  /* the service dir has `down` (as last read) */
+#define F_SEEN     0x2000u  /* servicedir.c: found by the scan under way */
 
 /* One service or logger. The table of these is also the status file:
  * control.c writes the slots verbatim to RUNDIR/status, svctl reads them.

@@ -31,7 +31,7 @@ static const char *base;   /* SVDIR's last component */
  * it (writing run, chmod +x) starts it without a command. */
 static struct { int wd; int16_t slot; } fixwatch[64];
 
-/* SVDIR/name, or SVDIR/name/file, into buf (PATH_MAX bytes). */
+/* SVDIR/name, or SVDIR/name/file, into buf (PATHLEN bytes). */
 static const char *in_svdir(char *buf, const char *name, const char *file)
 {
 	char sub[NAMELEN + 32];
@@ -95,7 +95,7 @@ static void watch(void)
 	}
 	if (wd_parent >= 0)
 		return;
-	char parent[PATH_MAX];
+	char parent[PATHLEN];
 	size_t len = strlen(svdir);
 	while (len > 1 && svdir[len - 1] == '/')
 		len--;
@@ -124,20 +124,19 @@ static int is_dir(const char *name, int type)
 		return 1;
 	if (type != DT_LNK_ && type != DT_UNKNOWN_)
 		return 0;
-	char path[PATH_MAX];
+	char path[PATHLEN];
 	return stat_at(AT_FDCWD, in_svdir(path, name, NULL), &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* Does SVDIR/svname/file exist (and, with `dir`, is it a directory)? */
 static int has(const char *svname, const char *file, int dir)
 {
-	char path[PATH_MAX];
+	char path[PATHLEN];
 	struct stat st;
 	return stat_at(AT_FDCWD, in_svdir(path, svname, file), &st, 0) == 0 &&
 	       (!dir || S_ISDIR(st.st_mode));
 }
 
-static uint8_t seen[MAXSLOT];
 
 /* One entry of SVDIR is (still) there. `arg` is non-NULL when the table
  * was empty before this scan: every entry is new, no need to look. */
@@ -151,7 +150,7 @@ static void entry(const char *name, int type, void *arg)
 	}
 	struct service *s = arg ? NULL : svc_find(name);
 	if (s) {
-		seen[s - svc] = 1;
+		s->flags |= F_SEEN;
 		uint16_t had = s->flags & F_HASLOG;
 		if (has(name, "log", 1))
 			s->flags |= F_HASLOG;
@@ -168,7 +167,7 @@ static void entry(const char *name, int type, void *arg)
 	}
 	if (shutting_down || !(s = svc_new(name)))
 		return;
-	seen[s - svc] = 1;
+	s->flags |= F_SEEN;
 	s->flags |= F_NEW;  /* svc_start learns log/ and down from the dir */
 	svc_start(s);
 }
@@ -194,7 +193,8 @@ void svdir_scan(void)
 	if (booting)  /* services start when rc.boot is done */
 		return;
 	watch();
-	memset(seen, 0, sizeof seen);
+	for (int i = 0; i < nslot; i++)
+		svc[i].flags &= (uint16_t)~F_SEEN;
 	static int first = 1;
 	int fd = open(svdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && errno != ENOENT)
@@ -204,7 +204,7 @@ void svdir_scan(void)
 	if (fd >= 0)
 		close(fd);
 	for (int i = 0; i < nslot; i++)
-		if ((svc[i].flags & (F_USED | F_LOGGER)) == F_USED && !seen[i])
+		if ((svc[i].flags & (F_USED | F_LOGGER | F_SEEN)) == F_USED)
 			gone(&svc[i]);
 }
 
@@ -237,7 +237,7 @@ static void fixed(int wd)
 
 void svdir_watch(const struct service *s)
 {
-	char path[PATH_MAX];
+	char path[PATHLEN];
 	char name[NAMELEN + 5];
 	strcpy(stpcpy(name, s->name), (s->flags & F_LOGGER) ? "/log" : "");
 	svdir_unwatch(s);
@@ -305,7 +305,7 @@ int svdir_open_service_quiet(const struct service *s)
 		memcpy(stpcpy(path, s->name), "/log", 5);
 		name = path;
 	}
-	char full[PATH_MAX];
+	char full[PATHLEN];
 	join(full, svdir, name);
 	int fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && errno == EMFILE && more_fds())
@@ -740,9 +740,11 @@ static int add_env(size_t *k, char *var, const char *who)
 	return 1;
 }
 
-static char **read_env(int dfd, const char *who, int *bad)
+static char **read_env(int dfd, const char *who, int logger, int *bad)
 {
 	static struct envdir e;
+	new_env = new_envs[logger];
+	envbuf = envbufs[logger];
 	e = (struct envdir){ .who = who };
 	e.dfd = openat(dfd, "env", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (e.dfd < 0) {
@@ -777,8 +779,6 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 {
 	struct config c = { .s = s, .dfd = dfd, .ru = ru };
 	transient = 0;
-	new_env = new_envs[(s->flags & F_LOGGER) != 0];
-	envbuf = envbufs[(s->flags & F_LOGGER) != 0];
 	memset(ru, 0, sizeof *ru);
 	*envp = NULL;
 	s->timeout_kill = 7000;
@@ -798,6 +798,6 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 		c.bad = 1;
 	}
 	if (!c.bad && c.env)
-		*envp = read_env(dfd, svc_label(s), &c.bad);
+		*envp = read_env(dfd, svc_label(s), (s->flags & F_LOGGER) != 0, &c.bad);
 	return !c.bad ? 0 : transient ? -2 : -1;
 }

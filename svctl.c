@@ -30,7 +30,7 @@
 enum { E_OK, E_WAIT, E_USAGE, E_NOTUP, E_UNKNOWN, E_PERM };
 
 static const char *run_dir = "/run/svc";
-static char path_buf[4096];
+static char path_buf[PATHLEN];
 
 /* the status file as read: header, then slots */
 static struct status_head head;
@@ -502,6 +502,10 @@ int svctl_main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage();
+	if (strlen(run_dir) > DIRLEN) {
+		err(run_dir, "path too long (400 bytes at most)");
+		return E_USAGE;
+	}
 	int cmd = command_index(argv[i]);
 	char **names = argv + i + 1;
 	int n = argc - i - 1;
