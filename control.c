@@ -52,7 +52,7 @@ int control_open(void)
 	}
 	if (made)
 		chmod(rundir, 0755);  /* whatever the umask: status is for all */
-	lockfd = open(rpath(path, "pid"), O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	lockfd = openat(AT_FDCWD, rpath(path, "pid"), O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
 	if (lockfd < 0) {
 		say_errno(NULL, path, errno);
 		return -1;
@@ -70,7 +70,7 @@ int control_open(void)
 		say_errno(NULL, path, errno);
 		return -1;
 	}
-	statfd = open(rpath(path, "status"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+	statfd = openat(AT_FDCWD, rpath(path, "status"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
 	if (statfd < 0 || fchmod(statfd, 0644) < 0) {
 		say_errno(NULL, path, errno);
 		return -1;
@@ -78,7 +78,7 @@ int control_open(void)
 	/* a fresh FIFO each time; opened read-write so it never reads EOF */
 	rpath(path, "control");
 	if ((unlink(path) < 0 && errno != ENOENT) || mkfifo(path, 0600) < 0 ||
-	    (ctlfd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    (ctlfd = openat(AT_FDCWD, path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0 ||
 	    fchmod(ctlfd, 0600) < 0) {
 		say_errno(NULL, path, errno);
 		return -1;

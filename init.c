@@ -64,13 +64,14 @@ static int64_t main_deadline;
 /* ---- small helpers shared by every piece ---- */
 
 /* A few libc calls are made as raw syscalls: libc's versions carry
- * machinery this single-threaded program never needs (vDSO lookup,
- * thread synchronisation, statx fallbacks) at a cost of kilobytes. */
+ * machinery this single-threaded program never needs (thread
+ * synchronisation, statx fallbacks) at a cost of kilobytes. Files are
+ * opened with openat(): musl's open() adds an fcntl for O_CLOEXEC. */
 
 int64_t clock_ms(void)
 {
 	struct timespec ts;
-	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);  /* vDSO: no syscall */
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -518,7 +519,7 @@ void request_shutdown(int act)
  * us included), found in /proc by their parent pid. */
 static void signal_children(int sig)
 {
-	int dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = openat(AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return;
 	pid_t me = getpid();
@@ -533,7 +534,7 @@ static void signal_children(int sig)
 				continue;
 			char path[64], stat[512];
 			memcpy(fmt_uint(stpcpy(path, "/proc/"), pid), "/stat", 6);
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				continue;
 			ssize_t len = read(fd, stat, sizeof stat - 1);
@@ -579,7 +580,7 @@ static void kill_all(int sig)
 static void unmount_all(void)
 {
 	char buf[8192];
-	int fd = open("/proc/mounts", O_RDONLY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, "/proc/mounts", O_RDONLY | O_CLOEXEC);
 	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
 	if (fd >= 0)
 		close(fd);
@@ -842,7 +843,7 @@ static void cloexec_inherited(void)
 	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
 		return;
 #endif
-	int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = openat(AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char buf[2048] __attribute__((aligned(8)));
 	long n;
 	while (dfd >= 0 && (n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0)
@@ -937,7 +938,7 @@ static int init_main(int argc, char **argv)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
 			break;
 	if (cmd)  /* like tini: the command starts where init was started */
-		start_dir = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		start_dir = openat(AT_FDCWD, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (chdir("/") < 0)
 		say_errno(NULL, "/", errno);
 	add_default_path();
@@ -947,14 +948,14 @@ static int init_main(int argc, char **argv)
 	 * copy: it never blocks, and a copy would not share its offset) */
 	struct stat st;
 	if (stat_at(2, "", &st, AT_EMPTY_PATH) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
-		int fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		int fd = openat(AT_FDCWD, "/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		if (fd >= 0)
 			errfd = fd;
 	}
 
 
 	sigfd = (int)syscall(SYS_signalfd4, -1, &all, sizeof all, SFD_NONBLOCK | SFD_CLOEXEC);
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	devnull = openat(AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC);
 	if (sigfd < 0 || devnull < 0) {
 		say_errno(NULL, sigfd < 0 ? "signalfd" : "/dev/null", errno);
 		if (mode == M_MACHINE)

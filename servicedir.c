@@ -196,7 +196,7 @@ void svdir_scan(void)
 	for (int i = 0; i < nslot; i++)
 		svc[i].flags &= (uint16_t)~F_SEEN;
 	static int first = 1;
-	int fd = open(svdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, svdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && errno != ENOENT)
 		say_errno(NULL, svdir, errno);
 	if (fd >= 0 && each_entry(fd, entry, nslot == 0 ? &first : NULL) < 0)
@@ -307,9 +307,9 @@ int svdir_open_service_quiet(const struct service *s)
 	}
 	char full[PATHLEN];
 	join(full, svdir, name);
-	int fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && errno == EMFILE && more_fds())
-		fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = openat(AT_FDCWD, full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return fd;
 }
 
@@ -415,7 +415,7 @@ static void each_line(const char *path, int (*fn)(char *line, void *arg), void *
 	char buf[1024];
 	size_t have = 0;
 	int skip = 0;  /* inside a line too long: drop to its end */
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	for (;;) {

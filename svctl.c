@@ -66,7 +66,7 @@ static int usage(void)
 /* Is there a live init on RUNDIR? It holds an exclusive lock on pid. */
 static int init_alive(void)
 {
-	int fd = open(in_run("pid"), O_RDONLY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, in_run("pid"), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	int alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
@@ -94,7 +94,7 @@ static int read_full(int fd, void *buf, size_t len, off_t off)
  * checksum does not match) makes us read again. */
 static int load(void)
 {
-	int fd = open(in_run("status"), O_RDONLY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, in_run("status"), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	for (int tries = 0; tries < 1000; tries++) {
@@ -135,7 +135,7 @@ static struct service *find(const char *name)
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
-	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -338,7 +338,7 @@ static int command_index(const char *cmd)
 
 static int open_control(void)
 {
-	int fd = open(in_run("control"), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, in_run("control"), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 		if (e == EACCES || e == EPERM) {

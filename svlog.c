@@ -96,7 +96,7 @@ static void lg_say(const char *a, ...)
 static int64_t lg_now_ms(void)
 {
 	struct timespec ts;
-	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -159,7 +159,7 @@ static char *lg_fmt_time(char *p, int64_t sec, long usec, int compact)
 static void lg_stamp(char ts[TSLEN])
 {
 	struct timespec t;
-	syscall(SYS_clock_gettime, CLOCK_REALTIME, &t);
+	clock_gettime(CLOCK_REALTIME, &t);
 	char *p = lg_fmt_time(ts, t.tv_sec, t.tv_nsec / 1000, 0);
 	p[0] = 'Z';
 	p[1] = ' ';
@@ -232,7 +232,7 @@ static void lg_prune(void)
 static void lg_archive_name(char name[ARCHLEN + 1])
 {
 	struct timespec t;
-	syscall(SYS_clock_gettime, CLOCK_REALTIME, &t);
+	clock_gettime(CLOCK_REALTIME, &t);
 	int64_t sec = t.tv_sec;
 	long usec = t.tv_nsec / 1000;
 	if (sec < S.lsec || (sec == S.lsec && usec <= S.lusec)) {
@@ -672,7 +672,7 @@ static int lg_setup(void)
 		lg_say(S.dir, ": cannot create: ", errstr(errno), NULL);
 		return -1;
 	}
-	S.dirfd = open(S.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	S.dirfd = openat(AT_FDCWD, S.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (S.dirfd < 0) {
 		lg_say(S.dir, ": ", errstr(errno), NULL);
 		return -1;
