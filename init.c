@@ -141,35 +141,28 @@ void sig_default(int sig)
 	syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
 }
 
-int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
+/* Write all of buf: at offset off (pwrite), or where the file is when off
+ * is negative; EINTR and short writes are retried. */
 int pwrite_all(int fd, const void *buf, size_t len, off_t off)
 {
 	const char *p = buf;
 	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, off);
+		ssize_t n = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
 		p += n;
 		len -= (size_t)n;
-		off += n;
+		if (off >= 0)
+			off += n;
 	}
 	return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	return pwrite_all(fd, buf, len, -1);
 }
 
 /* mkdir -p DIR, new levels mode 0755 less the umask; 1 if it made DIR
