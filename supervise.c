@@ -372,7 +372,7 @@ static void settled(struct service *s)
 
 /* ---- start, stop ---- */
 
-static void to_backoff(struct service *s, const char *why);
+static void to_backoff(struct service *s);
 
 /* Its files are wrong: fatal until they change (watched) or svctl up. */
 static void config_fatal(struct service *s)
@@ -387,7 +387,7 @@ void svc_start(struct service *s)
 	int dfd = svdir_open_service(s);
 	if (dfd < 0) {
 		if (svdir_transient(errno))
-			to_backoff(s, NULL);
+			to_backoff(s);
 		else
 			config_fatal(s);
 		return;
@@ -407,7 +407,7 @@ void svc_start(struct service *s)
 	if (r < 0) {
 		close(dfd);
 		if (r == -2)
-			to_backoff(s, NULL);
+			to_backoff(s);
 		else
 			config_fatal(s);
 		return;
@@ -449,7 +449,7 @@ void svc_start(struct service *s)
 			}
 		}
 		say_errno(svc_label(s), "exec run", err);
-		to_backoff(s, NULL);
+		to_backoff(s);
 		return;
 	}
 	if (s->flags & F_AUTO)
@@ -477,9 +477,8 @@ void svc_stop(struct service *s)
 	set_state(s, S_STOPPING);
 }
 
-static void to_backoff(struct service *s, const char *why)
+static void to_backoff(struct service *s)
 {
-	(void)why;
 	if (!s->want) {  /* e.g. `once` whose exec failed: no retry */
 		set_state(s, S_DOWN);
 		settled(s);
@@ -567,7 +566,7 @@ static void decide(struct service *s, int finish_status)
 		s->flags |= F_AUTO;
 		svc_start(s);
 	} else {
-		to_backoff(s, NULL);
+		to_backoff(s);
 	}
 }
 

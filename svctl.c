@@ -132,13 +132,6 @@ static struct service *find(const char *name)
 	return NULL;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- showing status ---- */
 
 static int shows_pid(const struct service *s)
@@ -299,7 +292,7 @@ static int status(char **names, int n, int as_json)
 				err(names[i], "unknown service"), rc = E_UNKNOWN;
 		}
 	}
-	int64_t now = mono_ms();
+	int64_t now = clock_ms();
 	if (as_json)
 		put(&o, "[");
 	for (int i = 0; i < count; i++) {
@@ -441,7 +434,7 @@ static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadli
 		}
 		if (done)
 			return E_OK;
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - clock_ms();
 		if (left <= 0) {
 			err(pending, "timed out");
 			return E_WAIT;
@@ -539,9 +532,9 @@ int svctl_main(int argc, char **argv)
 			return E_WAIT;
 		}
 	}
-	sent_ms = mono_ms();
+	sent_ms = clock_ms();
 	int64_t deadline = sent_ms + (wait_ms < 0 ? 0 : wait_ms);
-	uint32_t token = ((uint32_t)getpid() << 12) ^ (uint32_t)(mono_ms() & 0xfff) ^ 0x80000000u;
+	uint32_t token = ((uint32_t)getpid() << 12) ^ (uint32_t)(clock_ms() & 0xfff) ^ 0x80000000u;
 	uint32_t next = token;  /* one token per line sent; `token` ends as the last */
 
 	char **todo = names;

@@ -93,31 +93,12 @@ static void lg_say(const char *a, ...)
 		;
 }
 
-static int64_t lg_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Decimal digits of v, exactly w of them (zero padded). */
 static char *lg_digits(char *p, unsigned long v, int w)
 {
 	for (int i = w - 1; i >= 0; i--, v /= 10)
 		p[i] = (char)('0' + v % 10);
 	return p + w;
-}
-
-static char *lg_u64dec(char *p, uint64_t v)
-{
-	char t[24];
-	int n = 0;
-	do
-		t[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (n > 0)
-		*p++ = t[--n];
-	return p;
 }
 
 /* UTC time as YYYY-MM-DDTHH:MM:SS.ffffff, or without '-' and ':' when
@@ -376,14 +357,14 @@ static void lg_fail(int e)
 	if (!S.failing)
 		lg_say(S.dir, "/current: ", errstr(e), NULL);
 	S.failing = 1;
-	S.retry_at = lg_now_ms() + RETRY_MS;
+	S.retry_at = clock_ms() + RETRY_MS;
 }
 
 /* Try to leave the failing state (if due, or forced) by logging how many
  * lines were dropped. Returns 1 if writing works again. */
 static int lg_recover(int force)
 {
-	if (!force && lg_now_ms() < S.retry_at)
+	if (!force && clock_ms() < S.retry_at)
 		return 0;
 	char m[TSLEN + 64], *p = m;
 	size_t done;
@@ -394,11 +375,11 @@ static int lg_recover(int force)
 		p += TSLEN;
 	}
 	memcpy(p, "svlog: dropped ", 15);
-	p = lg_u64dec(p + 15, S.dropped);
+	p = fmt_uint(p + 15, S.dropped);
 	memcpy(p, " lines\n", 7);
 	p += 7;
 	if (lg_emit(m, (size_t)(p - m), &done) != 0) {
-		S.retry_at = lg_now_ms() + RETRY_MS;
+		S.retry_at = clock_ms() + RETRY_MS;
 		return 0;
 	}
 	S.failing = 0;
@@ -589,7 +570,7 @@ static int lg_finish(int code)
 	S.len = 0;
 	if (S.failing) {
 		char m[32];
-		*lg_u64dec(m, S.dropped) = 0;
+		*fmt_uint(m, S.dropped) = 0;
 		lg_say("dropped ", m, " lines", NULL);
 		code = 111;
 	}
@@ -608,7 +589,7 @@ static int lg_run(void)
 		struct pollfd pf[2] = { { 0, POLLIN, 0 }, { S.sigfd, POLLIN, 0 } };
 		int timeout = -1;
 		if (S.failing) {
-			int64_t d = S.retry_at - lg_now_ms();
+			int64_t d = S.retry_at - clock_ms();
 			timeout = d < 0 ? 0 : (int)d;
 		}
 		if (poll(pf, 2, timeout) < 0) {
