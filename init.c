@@ -247,7 +247,7 @@ static const struct { uint8_t num; char msg[33]; } errors[] = {
 
 const char *errstr(int err)
 {
-	static char other[16];
+	static char other[24];
 	for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
 		if (errors[i].num == err)
 			return errors[i].msg;

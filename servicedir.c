@@ -31,12 +31,17 @@ static const char *base;   /* SVDIR's last component */
  * it (writing run, chmod +x) starts it without a command. */
 static struct { int wd; int16_t slot; } fixwatch[64];
 
-/* SVDIR/name, or SVDIR/name/file, into buf (PATHLEN bytes). */
+/* SVDIR/name, or SVDIR/name/file, into buf (PATHLEN bytes); "" (no
+ * such file) if it does not fit. The name is any entry of SVDIR, not yet
+ * checked: up to 255 bytes. */
 static const char *in_svdir(char *buf, const char *name, const char *file)
 {
-	char sub[NAMELEN + 32];
-	memcpy(stpcpy(stpcpy(sub, name), file ? "/" : ""), file ? file : "", file ? strlen(file) + 1 : 1);
-	return join(buf, svdir, sub);
+	if (strlen(svdir) + strlen(name) + (file ? strlen(file) + 1 : 0) + 2 > PATHLEN)
+		return "";
+	char *p = stpcpy(stpcpy(stpcpy(buf, svdir), "/"), name);
+	if (file)
+		stpcpy(stpcpy(p, "/"), file);
+	return buf;
 }
 
 /* getdents64 by hand: no allocation, works the same on musl and glibc */
