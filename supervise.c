@@ -609,11 +609,11 @@ static void deadline_passed(struct service *s)
 		break;
 	case S_STOPPING:
 		if (s->flags & F_EOFWAIT) {
-			/* the logger did not exit on EOF: stop it like a service */
+			/* the logger did not exit on EOF: stop it like a service
+			 * (want is 0: it is not restarted), SIGKILL next */
 			s->flags &= (uint16_t)~F_EOFWAIT;
 			s->state = S_UP;
 			svc_stop(s);
-			s->flags |= F_EOFWAIT;
 		} else {
 			kill(-s->pid, SIGKILL);
 			kill(s->pid, SIGKILL);

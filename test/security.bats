@@ -26,3 +26,20 @@ long() { head -c "$1" /dev/zero | tr '\0' "${2:-A}"; }
 	run sv status
 	[ "${#lines[@]}" = 2 ]
 }
+
+@test "a logger that ignores SIGTERM is killed after its timeout-kill, also with 0" {
+	for k in 300 0; do
+		mksvc a$k "exec sleep 1000"
+		mklog a$k 'trap "" TERM; exec sleep 100000'
+		svfile a$k log/timeout-kill $k
+	done
+	start_init
+	wait_for 3 eval '[ -n "$(logpid a300)" ] && [ -n "$(logpid a0)" ]'
+	l300=$(logpid a300) l0=$(logpid a0)
+	sv -w 3 down a300 a0
+	wait_gone "$l300" 5
+	wait_gone "$l0" 5
+	sv up a300
+	wait_for 3 eval '[ -n "$(logpid a300)" ]'
+	stop_init 8
+}
