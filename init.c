@@ -887,6 +887,8 @@ static int init_main(int argc, char **argv)
 		if (!strcmp(argv[i], "--")) {
 			if (i + 1 < argc)
 				cmd = argv + i + 1;
+			else if (getpid() != 1)
+				return usage();  /* `init --`: a command was meant */
 			break;
 		} else if (!strcmp(argv[i], "-d") && i + 1 < argc) {
 			svdir = argv[++i];
@@ -963,6 +965,9 @@ static int init_main(int argc, char **argv)
 	svdir_open();
 	if (cmd) {
 		main_pid = start_process(cmd, 1);
+		if (start_dir >= 0)  /* no longer needed: let its filesystem go */
+			close(start_dir);
+		start_dir = -1;
 		if (main_pid < 0) {
 			int e = errno;
 			main_pid = 0;
