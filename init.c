@@ -243,6 +243,7 @@ static const struct { uint8_t num; char msg[33]; } errors[] = {
 	{ EFBIG, "File too large" },
 	{ ENOSYS, "Function not implemented" },
 	{ ESRCH, "No such process" },
+	{ ENOTREG, "Not a regular file" },
 };
 
 const char *errstr(int err)

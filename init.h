@@ -108,6 +108,8 @@ void sig_default(int sig);
 void say(const char *who, const char *what, const char *cause);
 void say_errno(const char *who, const char *what, int err);
 const char *errstr(int err);
+#define ENOTREG EMEDIUMTYPE    /* our own use: "Not a regular file" */
+int open_regular(int dfd, const char *file);
 int write_all(int fd, const void *buf, size_t len);
 int pwrite_all(int fd, const void *buf, size_t len, off_t off);
 int mkdir_p(const char *dir);

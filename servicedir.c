@@ -342,10 +342,28 @@ static void cannot_read(const char *who, const char *file)
 	say_errno(who, file, errno);
 }
 
+/* Open a file to read that must be a regular file: a FIFO, a device or
+ * a socket would block init or feed it without end (ENOTREG), a dir is
+ * EISDIR. */
+int open_regular(int dfd, const char *file)
+{
+	struct stat st;
+	int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	int e = stat_at(fd, "", &st, AT_EMPTY_PATH) < 0 ? errno :
+		S_ISREG(st.st_mode) ? 0 : S_ISDIR(st.st_mode) ? EISDIR : ENOTREG;
+	if (!e)
+		return fd;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 /* Read a small file into buf; returns its length or -1. */
 static ssize_t slurp(int dfd, const char *file, char *buf, size_t size)
 {
-	int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open_regular(dfd, file);
 	if (fd < 0)
 		return -1;
 	size_t len = 0;
@@ -420,7 +438,7 @@ static void each_line(const char *path, int (*fn)(char *line, void *arg), void *
 	char buf[1024];
 	size_t have = 0;
 	int skip = 0;  /* inside a line too long: drop to its end */
-	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(AT_FDCWD, path);
 	if (fd < 0)
 		return;
 	for (;;) {

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -438,8 +439,10 @@ void svc_start(struct service *s)
 		if (err == EACCES || err == ENOENT) {
 			/* run itself not executable is a config error (fatal);
 			 * a missing interpreter or a failing user switch is not */
+			struct stat st;
 			int d = svdir_open_service(s);
-			int x = d >= 0 && access_at(d, "run", X_OK) == 0;
+			int x = d >= 0 && access_at(d, "run", X_OK) == 0 &&
+				stat_at(d, "run", &st, 0) == 0 && S_ISREG(st.st_mode);
 			if (d >= 0)
 				close(d);
 			if (!x) {

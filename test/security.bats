@@ -59,3 +59,25 @@ long() { head -c "$1" /dev/zero | tr '\0' "${2:-A}"; }
 	[ "$status" = 2 ]
 	[[ $output == *usage* ]]
 }
+
+@test "a FIFO as a config file is a config error, never a hang; run as a directory is fatal" {
+	mksvc -n a "exec sleep 1000"
+	mkfifo "$SVS/a/timeout-kill"
+	mksvc -n b "exec sleep 1000"
+	mkdir "$SVS/b/env"
+	mkfifo "$SVS/b/env/X"
+	mksvc -n c "exec sleep 1000"
+	mkfifo "$SVS/c/exitcodes"
+	mkdir -p "$SVS/d/run"
+	mksvc e "exec sleep 1000"
+	enable a; enable b; enable c; enable d
+	start_init
+	wait_state e up
+	wait_state a fatal
+	wait_state b fatal
+	wait_state c fatal
+	wait_state d fatal
+	grep -q 'a: timeout-kill: Not a regular file' "$INIT_OUT"
+	grep -q 'd: run: not executable' "$INIT_OUT"
+	sv -w 3 restart e
+}
