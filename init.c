@@ -712,6 +712,13 @@ static void on_signal(int sig)
 		if (mode == M_MACHINE)
 			request_shutdown('p');
 		break;
+	case 37: case 38: case 39:
+		/* systemd's SIGRTMIN+3 halt, +4 poweroff, +5 reboot, numbered
+		 * as the kernel and glibc count (musl's SIGRTMIN is 35): what
+		 * podman and docker send to an image whose command is
+		 * /sbin/init. Outside machine mode each just ends init. */
+		request_shutdown("hpr"[sig - 37]);
+		break;
 	}
 	/* anything else (SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE...) is dropped */
 }
@@ -827,27 +834,35 @@ static const char *absolute(const char *path)
 	return buf;
 }
 
-/* Whatever fds init's parent left open must not reach the services. */
-static void cloexec_inherited(void)
+/* The fds init's parent left open (beyond 0-2) belong to the main
+ * command, which keeps them like tini passes them on (LISTEN_FDS, a pipe
+ * from the engine); no service may get them, and init must not hold them:
+ * a pipe or socket would stay open as long as init runs. Called once the
+ * command is started, before any service: every fd without FD_CLOEXEC is
+ * one of them (init opens its own close-on-exec) and is closed. Without
+ * /proc they stay open in init, close-on-exec. */
+static void close_inherited(void)
 {
+	int dfd = openat(AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC 4
 #endif
 #ifdef SYS_close_range
-	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
-		return;
+		syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC);
 #endif
-	int dfd = openat(AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return;
+	}
 	char buf[2048] __attribute__((aligned(8)));
 	long n;
-	while (dfd >= 0 && (n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0)
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0)
 		for (long off = 0; off < n; off += *(unsigned short *)(buf + off + 16)) {
 			uint32_t fd;
-			if (parse_uint(buf + off + 19, INT_MAX, &fd) == 0 && fd > 2 && (int)fd != dfd)
-				fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+			if (parse_uint(buf + off + 19, INT_MAX, &fd) == 0 && fd > 2 &&
+			    (int)fd != dfd && fcntl((int)fd, F_GETFD) == 0)
+				close((int)fd);
 		}
-	if (dfd >= 0)
-		close(dfd);
+	close(dfd);
 }
 
 /* The kernel starts init without PATH; services need one. */
@@ -929,7 +944,6 @@ static int init_main(int argc, char **argv)
 
 	if (mode == M_MACHINE)
 		machine_setup();
-	cloexec_inherited();
 	for (int fd = 0; fd < 3; fd++)  /* services expect 0, 1, 2 to exist */
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
 			break;
@@ -978,6 +992,7 @@ static int init_main(int argc, char **argv)
 			request_shutdown('x');
 		}
 	}
+	close_inherited();
 	if (mode == M_MACHINE && (script_pid = run_script("/etc/rc.boot")) > 0)
 		phase = P_BOOT, booting = 1;
 	else if (!shutting_down)
