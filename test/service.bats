@@ -56,8 +56,9 @@ load helpers
 	INIT_PID=$!
 	track_pid "$INIT_PID"
 	wait_state a up
-	[ -e "/proc/$INIT_PID/fd/7" ]
 	[ "$(fds "$(svpid a)")" = "0 1 2" ]
+	# and init closed its copy (it passes such fds only to a -- COMMAND)
+	[[ "$(ls -l "/proc/$INIT_PID/fd")" != *"$SVS/a/run"* ]]
 }
 
 # ---------------------------------------------------------------- finish
