@@ -9,7 +9,10 @@
 # and the pids svctl prints are valid for kill and /proc here.
 #
 # Per-test variables (set by sv_setup):
-#   ROOT      repo root; every test runs there (./init ./svctl ./svlog)
+#   ROOT      repo root; every test runs there
+#   BIN       the directory holding the init, svctl and svlog under test:
+#             $SVTEST_BIN if set (a cross build, qemu-user wrappers, a
+#             sanitizer build), else ROOT. Tests run "$BIN/init", never ./init.
 #   T         fresh temp dir (mode 0755, so user nobody can traverse it)
 #   SVDIR     $T/sv    the service directory given to init (symlinks)
 #   SVS       $T/svcs  where mksvc creates the real service dirs
@@ -25,7 +28,7 @@
 # track_pid. Nothing is ever killed by name.
 #
 # Functions (details above each):
-#   sv ARGS...            ./svctl -r $RUN ARGS...
+#   sv ARGS...            $BIN/svctl -r $RUN ARGS...
 #   mksvc [-n] [-D] NAME BODY   service with run = "#!/bin/sh\nBODY"
 #   svfile NAME PATH [CONTENT]  write a file inside a service dir
 #   mklog NAME BODY       log/run of service NAME
@@ -43,6 +46,7 @@
 bats_require_minimum_version 1.5.0
 
 ROOT=${SVTEST_ROOT:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}
+BIN=${SVTEST_BIN:-$ROOT}
 
 # --- setup / teardown -------------------------------------------------------
 
@@ -51,8 +55,8 @@ teardown() { sv_teardown; }
 
 sv_setup() {
 	cd "$ROOT" || return 1
-	if [ ! -x ./init ] || [ ! -e ./svctl ] || [ ! -e ./svlog ]; then
-		echo "build missing: run 'make' first (./init, ./svctl, ./svlog)" >&2
+	if [ ! -x "$BIN/init" ] || [ ! -e "$BIN/svctl" ] || [ ! -e "$BIN/svlog" ]; then
+		echo "build missing: run 'make' first ($BIN/init, svctl, svlog)" >&2
 		return 1
 	fi
 	T=$(mktemp -d /tmp/svtest.XXXXXX)
@@ -202,7 +206,7 @@ wait_for() {
 			printf '%s\n' "$out" | head -20 | sed 's/^/    /' >&2
 			if [ -n "${RUN:-}" ] && [ -p "$RUN/control" ]; then
 				echo "  svctl status:" >&2
-				timeout 2 "$ROOT/svctl" -r "$RUN" status 2>&1 | head -20 | sed 's/^/    /' >&2
+				timeout 2 "$BIN/svctl" -r "$RUN" status 2>&1 | head -20 | sed 's/^/    /' >&2
 			fi
 			return 1
 		fi
@@ -223,7 +227,7 @@ as_nobody() {
 # --- services ---------------------------------------------------------------
 
 # sv ARGS...: svctl on this test's RUNDIR.
-sv() { "$ROOT/svctl" -r "$RUN" "$@"; }
+sv() { "$BIN/svctl" -r "$RUN" "$@"; }
 
 # mksvc [-n] [-D] NAME BODY: create $SVS/NAME/run as "#!/bin/sh" + BODY
 # (mode 0755) and enable it with a symlink $SVDIR/NAME -> $SVS/NAME.
@@ -283,11 +287,11 @@ run_clean() {
 	exec env "$@"
 }
 
-# start_init [ARGS...]: run ./init -d $SVDIR -r $RUN ARGS in the background
+# start_init [ARGS...]: run $BIN/init -d $SVDIR -r $RUN ARGS in the background
 # (output to $INIT_OUT, env SVTEST_T=$T, only fds 0-2 open), then wait up to 5 s until `svctl status` answers
 # (exit 0 or 3). Fails at once if init dies.
 start_init() {
-	run_clean SVTEST_T="$T" "$ROOT/init" -d "$SVDIR" -r "$RUN" "$@" >"$INIT_OUT" 2>&1 </dev/null &
+	run_clean SVTEST_T="$T" "$BIN/init" -d "$SVDIR" -r "$RUN" "$@" >"$INIT_OUT" 2>&1 </dev/null &
 	INIT_PID=$!
 	track_pid "$INIT_PID"
 	local deadline=$(( $(now_ms) + 5000 )) rc

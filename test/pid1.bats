@@ -17,18 +17,18 @@ setup_file() {
 	cc -O1 -o "$TOOLS" "$BATS_TEST_DIRNAME/pid1_tools.c"
 }
 
-# run_init ARGS...: run ./init ARGS in the foreground (nested), at most
+# run_init ARGS...: run $BIN/init ARGS in the foreground (nested), at most
 # 10 s; RC = its exit status, $T/o and $T/e its stdout and stderr.
 run_init() {
 	RC=0
-	SVTEST_T=$T timeout -k 1 10 ./init "$@" >"$T/o" 2>"$T/e" </dev/null 3>&- || RC=$?
+	SVTEST_T=$T timeout -k 1 10 "$BIN/init" "$@" >"$T/o" 2>"$T/e" </dev/null 3>&- || RC=$?
 }
 
 # run_cinit ARGS...: the same with init as PID 1 of a new PID namespace.
 run_cinit() {
 	RC=0
 	SVTEST_T=$T timeout -k 1 10 unshare --pid --fork --mount-proc --kill-child \
-		./init "$@" >"$T/o" 2>"$T/e" </dev/null 3>&- || RC=$?
+		"$BIN/init" "$@" >"$T/o" 2>"$T/e" </dev/null 3>&- || RC=$?
 }
 
 # ------------------------------------------------------------ -- COMMAND
@@ -590,6 +590,6 @@ pipe_full() {
 	mkdir -p "$T/work"
 	printf '#!/bin/sh\npwd > %s/pwd.out\n' "$T" >"$T/work/app"
 	chmod +x "$T/work/app"
-	(cd "$T/work" && "$ROOT/init" -d /nonexistent -r "$T/run" -- ./app)
+	(cd "$T/work" && "$BIN/init" -d /nonexistent -r "$T/run" -- ./app)
 	[ "$(cat "$T/pwd.out")" = "$T/work" ]
 }

@@ -62,7 +62,7 @@ p1_spawn() {
 	*) echo "p1_spawn: bad mode $mode" >&2; return 1 ;;
 	esac
 	if [ -p "$INIT_OUT" ]; then exec 8<>"$INIT_OUT"; else exec 8>"$INIT_OUT"; fi
-	SVTEST_T=$T "${pre[@]}" "${P1_WRAP[@]}" "$ROOT/init" -d "$SVDIR" -r "$RUN" "$@" \
+	SVTEST_T=$T "${pre[@]}" "${P1_WRAP[@]}" "$BIN/init" -d "$SVDIR" -r "$RUN" "$@" \
 		>&8 2>&8 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	P1_WAITPID=$!
 	exec 8>&-

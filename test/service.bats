@@ -52,7 +52,7 @@ load helpers
 	mksvc a "exec sleep 1000"
 	# like start_init, but init gets an extra fd 7 without FD_CLOEXEC
 	run_clean SVTEST_T="$T" sh -c 'exec 7<"$1"; shift; exec "$@"' sh "$SVS/a/run" \
-		"$ROOT/init" -d "$SVDIR" -r "$RUN" >"$INIT_OUT" 2>&1 </dev/null &
+		"$BIN/init" -d "$SVDIR" -r "$RUN" >"$INIT_OUT" 2>&1 </dev/null &
 	INIT_PID=$!
 	track_pid "$INIT_PID"
 	wait_state a up
@@ -550,7 +550,7 @@ good_check() {
 @test "run without log/: stdout and stderr both go to init's stdout" {
 	mksvc a "echo to-out; echo to-err >&2; exec sleep 1000"
 	T2=$T/out2
-	run_clean SVTEST_T="$T" "$ROOT/init" -d "$SVDIR" -r "$RUN" >"$T2" 2>"$INIT_OUT" </dev/null &
+	run_clean SVTEST_T="$T" "$BIN/init" -d "$SVDIR" -r "$RUN" >"$T2" 2>"$INIT_OUT" </dev/null &
 	INIT_PID=$!
 	track_pid "$INIT_PID"
 	wait_for 3 grep -q to-err "$T2"

@@ -453,10 +453,10 @@ assert c['last_signal'] == 9 and c['last_exit_code'] is None, c
 }
 
 @test "exit 4: no live init on RUNDIR" {
-	run --separate-stderr "$ROOT/svctl" -r "$T/nowhere" status
+	run --separate-stderr "$BIN/svctl" -r "$T/nowhere" status
 	[ "$status" = 4 ]
 	[ -n "$stderr" ]
-	run "$ROOT/svctl" -r "$T/nowhere" up a
+	run "$BIN/svctl" -r "$T/nowhere" up a
 	[ "$status" = 4 ]
 	mksvc a "exec sleep 1000"
 	start_init
@@ -467,11 +467,11 @@ assert c['last_signal'] == 9 and c['last_exit_code'] is None, c
 	INIT_PID=
 	# stale RUNDIR: files still there, pid not locked
 	[ -e "$RUN/pid" ]
-	run timeout 5 "$ROOT/svctl" -r "$RUN" status
+	run timeout 5 "$BIN/svctl" -r "$RUN" status
 	[ "$status" = 4 ]
-	run timeout 5 "$ROOT/svctl" -r "$RUN" up a
+	run timeout 5 "$BIN/svctl" -r "$RUN" up a
 	[ "$status" = 4 ]
-	run timeout 5 "$ROOT/svctl" -r "$RUN" -w 1 up a
+	run timeout 5 "$BIN/svctl" -r "$RUN" -w 1 up a
 	[ "$status" = 4 ]
 }
 
@@ -483,12 +483,12 @@ assert c['last_signal'] == 9 and c['last_exit_code'] is None, c
 	for cmd in up down restart term rescan; do
 		args=a
 		[ "$cmd" != rescan ] || args=
-		run --separate-stderr as_nobody "$ROOT/svctl" -r "$RUN" $cmd $args
+		run --separate-stderr as_nobody "$BIN/svctl" -r "$RUN" $cmd $args
 		echo "$cmd: $status: $stderr"
 		[ "$status" = 5 ]
 		[ "${#stderr_lines[@]}" = 1 ]
 	done
-	run as_nobody "$ROOT/svctl" -r "$RUN" status a
+	run as_nobody "$BIN/svctl" -r "$RUN" status a
 	[ "$status" = 0 ]
 	[ "$(svpid a)" = "$pid" ]
 }

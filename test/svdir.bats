@@ -226,22 +226,22 @@ load helpers
 	[ "$(stat -c '%F %a %u' "$RUN/control")" = "fifo 600 0" ]
 	[ "$(tr -d ' \n' <"$RUN/pid")" = "$INIT_PID" ]
 	[ -e "$RUN/status" ]
-	run as_nobody "$ROOT/svctl" -r "$RUN" status
+	run as_nobody "$BIN/svctl" -r "$RUN" status
 	echo "$output"
 	[ "$status" = 0 ]
 	[[ $output == "a up pid="* ]]
-	run as_nobody "$ROOT/svctl" -r "$RUN" -j status
+	run as_nobody "$BIN/svctl" -r "$RUN" -j status
 	[ "$status" = 0 ]
 }
 
 @test "SVDIR and SVRUN from the environment" {
 	mksvc a "exec sleep 1000"
-	run_clean SVTEST_T="$T" SVDIR="$SVDIR" SVRUN="$RUN" "$ROOT/init" >"$INIT_OUT" 2>&1 </dev/null &
+	run_clean SVTEST_T="$T" SVDIR="$SVDIR" SVRUN="$RUN" "$BIN/init" >"$INIT_OUT" 2>&1 </dev/null &
 	INIT_PID=$!
 	track_pid "$INIT_PID"
-	wait_for 3 eval "SVRUN=$RUN $ROOT/svctl status a"
+	wait_for 3 eval "SVRUN=$RUN $BIN/svctl status a"
 	[ -p "$RUN/control" ]
-	run env SVRUN="$RUN" "$ROOT/svctl" status
+	run env SVRUN="$RUN" "$BIN/svctl" status
 	[ "$status" = 0 ]
 	[[ $output == "a up "* ]]
 }

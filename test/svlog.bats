@@ -1,13 +1,14 @@
 #!/usr/bin/env bats
 # svlog: rotation, -t, signals, long lines, full disk, usage errors.
 #
-# Self-contained (no helpers.bash). Runs ./svlog from the repo root; set
-# SVLOG=/path/to/binary to test another build.
+# Self-contained (no helpers.bash). Runs $SVTEST_BIN/svlog (default: the
+# repo root's ./svlog); SVLOG=/path/to/binary tests just that binary.
 
 bats_require_minimum_version 1.5.0
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-SVLOG=${SVLOG:-$ROOT/svlog}
+BIN=${SVTEST_BIN:-$ROOT}
+SVLOG=${SVLOG:-$BIN/svlog}
 ARCH_RE='^@[0-9]{8}T[0-9]{6}\.[0-9]{6}Z\.s$'
 TS_RE='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z'
 
@@ -258,7 +259,7 @@ all_log() { for f in $(archives) current; do cat "$D/$f"; done; }
 }
 
 @test "svlog: init svlog ARGS works like svlog" {
-	[ "$SVLOG" = "$ROOT/svlog" ] || skip "testing another binary"
-	printf 'via init\n' | ./init svlog "$D"
+	[ "$SVLOG" = "$BIN/svlog" ] || skip "testing another binary"
+	printf 'via init\n' | "$BIN/init" svlog "$D"
 	[ "$(cat "$D/current")" = "via init" ]
 }
