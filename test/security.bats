@@ -46,7 +46,7 @@ long() { head -c "$1" /dev/zero | tr '\0' "${2:-A}"; }
 
 @test "init -- COMMAND closes its start directory once COMMAND runs; init -- alone is a usage error" {
 	mkdir "$T/wd"
-	(cd "$T/wd" && run_clean SVTEST_T="$T" "$ROOT/init" -d "$SVDIR" -r "$RUN" -- sh -c 'pwd > cwd; exec sleep 1000' >"$INIT_OUT" 2>&1 </dev/null) &
+	(cd "$T/wd" && run_clean SVTEST_T="$T" "$BIN/init" -d "$SVDIR" -r "$RUN" -- sh -c 'pwd > cwd; exec sleep 1000' >"$INIT_OUT" 2>&1 </dev/null) &
 	INIT_PID=$!
 	track_pid "$INIT_PID"
 	wait_for 3 test -s "$T/wd/cwd"
@@ -55,7 +55,7 @@ long() { head -c "$1" /dev/zero | tr '\0' "${2:-A}"; }
 	echo "$output"
 	[[ $output != *"$T/wd"* ]]
 	stop_init
-	run ./init -d "$SVDIR" -r "$RUN" --
+	run "$BIN/init" -d "$SVDIR" -r "$RUN" --
 	[ "$status" = 2 ]
 	[[ $output == *usage* ]]
 }
