@@ -66,7 +66,7 @@ not_held() {
 	( cat "$T/pipe" >/dev/null; : >"$T/eof" ) 3>&- &
 	track_pid $!
 	mksvc s "exec sleep 1000"
-	SVTEST_T=$T ./init -d "$SVDIR" -r "$RUN" -- sh -c \
+	SVTEST_T=$T "$BIN/init" -d "$SVDIR" -r "$RUN" -- sh -c \
 		"cat <&3 >'$T/cmd.out'; exec 4>&-; exec sleep 1000" \
 		3<"$T/file" 4>"$T/pipe" 5>&- 6>&- 7>&- 8>&- 9>&- >"$INIT_OUT" 2>&1 </dev/null &
 	INIT_PID=$!
@@ -85,7 +85,7 @@ not_held() {
 @test "without a command, inherited fds reach no service and init closes them" {
 	echo x >"$T/file"
 	mksvc s "exec sleep 1000"
-	SVTEST_T=$T ./init -d "$SVDIR" -r "$RUN" 3<"$T/file" 4<"$T/file" 5>&- 6>&- 7>&- 8>&- 9>&- \
+	SVTEST_T=$T "$BIN/init" -d "$SVDIR" -r "$RUN" 3<"$T/file" 4<"$T/file" 5>&- 6>&- 7>&- 8>&- 9>&- \
 		>"$INIT_OUT" 2>&1 </dev/null &
 	INIT_PID=$!
 	track_pid "$INIT_PID"
