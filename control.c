@@ -4,7 +4,8 @@
  *                   "is a live init here?" is one flock test for anyone
  *   RUNDIR/control  FIFO, 0600: one command per line, each line written by
  *                   svctl in one write of at most PIPE_BUF bytes
- *   RUNDIR/status   0644: a header, then the slot table of init verbatim
+ *   RUNDIR/status   0644: a header, then the slot table of init verbatim,
+ *                   then the side tables (init.h), sparse
  *
  * A command line is `CMD [NAME] [@TOKEN]`. Commands are applied in the
  * order they arrive; applying one stores its TOKEN in the slot (or the
@@ -131,6 +132,13 @@ void status_flush(void)
 	if (!ok && !failed)
 		say_errno(NULL, "RUNDIR/status", errno);
 	failed = !ok;
+}
+
+/* A record of a side table (init.h), written through at once. */
+void status_write(const void *rec, size_t len, size_t off)
+{
+	if (statfd >= 0 && pwrite_all(statfd, rec, len, (off_t)off) < 0)
+		say_errno(NULL, "RUNDIR/status", errno);
 }
 
 /* ---- commands ---- */

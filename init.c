@@ -379,6 +379,7 @@ const char *state_name(int state)
 {
 	static const char *const names[] = {
 		"down", "starting", "up", "stopping", "finishing", "backoff", "fatal",
+		"waiting",
 	};
 	return state >= 0 && state < (int)(sizeof names / sizeof names[0]) ? names[state] : "?";
 }

@@ -20,7 +20,8 @@
 #define PATHLEN  512           /* a path under them: DIR/NAME/log/FILE fits */
 
 /* The states of SPEC section 4, in the order svctl names them. */
-enum state { S_DOWN, S_STARTING, S_UP, S_STOPPING, S_FINISHING, S_BACKOFF, S_FATAL };
+enum state { S_DOWN, S_STARTING, S_UP, S_STOPPING, S_FINISHING, S_BACKOFF, S_FATAL,
+	     S_WAITING /* deps.c: for its needs to be up and ready */ };
 
 enum restart { R_ALWAYS, R_ONFAILURE, R_NEVER };
 
@@ -63,7 +64,12 @@ struct service {
 	uint8_t down_signal, restart;
 	uint8_t state, want;      /* enum state; want: 1 up, 0 down */
 	char name[NAMELEN + 1];   /* a logger has its service's name */
+	/* the 3 bytes the slot had as padding (it stays 128 bytes) */
+	uint8_t xflags;           /* X_*: what the side tables hold for this slot */
+	uint8_t health;           /* health.c: 0 unknown (null), 1 ok, 1+N failing:N */
+	uint8_t spare;
 };
+_Static_assert(sizeof(struct service) == 128, "the slot table is memory: keep slots small");
 
 /* Who a process runs as (file `user`); filled at each start. */
 struct runas {
@@ -85,9 +91,62 @@ struct status_head {
 	uint32_t ack[NACK];       /* their tokens, a ring: ack[nack % NACK] is next */
 	int32_t pid;              /* init's pid in its own namespace */
 };
-#define STATUS_MAGIC 0x31737673u  /* "svs1" */
+#define STATUS_MAGIC 0x32737673u  /* "svs2" */
 _Static_assert(sizeof(struct service) % 4 == 0 && sizeof(struct status_head) % 4 == 0,
 	       "checksum() sums 32-bit words");
+
+/* Extra flags (xflags). A feature a service does not use costs it no
+ * memory page: its texts live in side tables (BSS, and their own region
+ * of the status file), touched only for slots whose flag is set. */
+#define X_ERROR  0x01u  /* T_ERROR holds why it last failed */
+#define X_NOTE   0x02u  /* T_NOTE holds its STATUS= text (health.c) */
+#define X_NEEDS  0x04u  /* T_NEEDS holds its `needs` (deps.c) */
+#define X_HELD   0x08u  /* deps.c: stop held until its dependents are down */
+#define X_OOM    0x10u  /* oom_kills[slot] counts OOM kills (cgroup.c) */
+
+/* Side texts, one record per slot in each table. A record is a checksum
+ * and a NUL-terminated text (cut to fit, never inside a UTF-8 sequence);
+ * in RUNDIR/status the tables follow the slot table, in this order, then
+ * the oom_kills words:
+ *
+ *   header | slots[MAXSLOT] | error[MAXSLOT] | note[MAXSLOT] | needs[MAXSLOT] | oom[MAXSLOT]
+ *
+ * How the other pieces fill their fields:
+ *   error    svc_fail(s, what, cause) says "init: NAME: what: cause" on
+ *            stderr and keeps "what: cause" (svc_error() keeps it without
+ *            saying anything, e.g. "watchdog timeout", "check failed",
+ *            "out of memory"). Cleared when the service is next up and
+ *            ready (set_state to S_UP with F_READY, or svc_set_ready()).
+ *   note     health.c: svc_text(s, T_NOTE, text) on STATUS=, NULL clears.
+ *   health   health.c: s->health = 1 (ok) or 1 + failed checks in a row
+ *            (at most 255), then svc_dirty(s); 0 shows null / nothing.
+ *   oom      cgroup.c: svc_oom_kill(s) counts one and sets the error.
+ *   mem, cpu svctl reads them itself (hooks in svctl.c: put_cgroup()).
+ */
+enum { T_ERROR, T_NOTE, T_NEEDS, NTEXT };
+#define TEXT_MAX   80   /* error and note: longer is cut */
+#define NEEDS_MAX  255  /* bytes of names in `needs` */
+
+/* size of a record of table t: checksum + text + NUL, a multiple of 4 */
+static inline size_t text_rec(int t)
+{
+	return t == T_NEEDS ? 4 + NEEDS_MAX + 1 : 4 + TEXT_MAX + 4;
+}
+
+static inline unsigned text_flag(int t)
+{
+	return t == T_ERROR ? X_ERROR : t == T_NOTE ? X_NOTE : X_NEEDS;
+}
+
+/* Offset in RUNDIR/status of slot i's record in table t (NTEXT: its oom
+ * word). */
+static inline size_t text_off(int t, int i)
+{
+	size_t off = sizeof(struct status_head) + (size_t)MAXSLOT * sizeof(struct service);
+	for (int k = 0; k < t; k++)
+		off += (size_t)MAXSLOT * text_rec(k);
+	return off + (size_t)i * (t == NTEXT ? 4 : text_rec(t));
+}
 
 /* ---- init.c: globals and small helpers shared by all pieces ---- */
 extern struct service svc[MAXSLOT];
@@ -140,6 +199,12 @@ struct service *svc_find(const char *name);
 struct service *svc_new(const char *name);
 void svc_log_check(struct service *s);
 const char *svc_label(const struct service *s);
+void svc_set_ready(struct service *s);
+void svc_fail(struct service *s, const char *what, const char *cause);
+void svc_error(struct service *s, const char *what, const char *cause);
+void svc_text(struct service *s, int table, const char *text);
+const char *svc_text_of(const struct service *s, int table);
+void svc_oom_kill(struct service *s);
 
 /* ---- servicedir.c ---- */
 void svdir_open(void);
@@ -148,7 +213,7 @@ void svdir_scan_one(const char *name);
 int svdir_watch_fd(void);
 void svdir_inotify_input(void);
 int svdir_read_config(struct service *s, int dirfd, struct runas *ru, char ***envp);
-int svdir_open_service(const struct service *s);
+int svdir_open_service(struct service *s);
 int svdir_open_service_quiet(const struct service *s);
 int svdir_expected_exit(const struct service *s, int code);
 int svdir_transient(int err);
@@ -161,6 +226,7 @@ int control_fd(void);
 void control_input(void);
 void status_dirty(int slot);
 void status_flush(void);
+void status_write(const void *rec, size_t len, size_t off);
 
 /* ---- entry points of the other names ---- */
 int svctl_main(int argc, char **argv);

@@ -318,11 +318,14 @@ int svdir_open_service_quiet(const struct service *s)
 	return fd;
 }
 
-int svdir_open_service(const struct service *s)
+int svdir_open_service(struct service *s)
 {
 	int fd = svdir_open_service_quiet(s);
-	if (fd < 0)
-		say_errno(svc_label(s), "service dir", errno);
+	if (fd < 0) {
+		int e = errno;
+		svc_fail(s, "service dir", errstr(e));
+		errno = e;
+	}
 	return fd;
 }
 
@@ -336,10 +339,10 @@ int svdir_transient(int err)
 
 static int transient;  /* set by cannot_read() while reading a config */
 
-static void cannot_read(const char *who, const char *file)
+static void cannot_read(struct service *s, const char *file)
 {
 	transient |= svdir_transient(errno);
-	say_errno(who, file, errno);
+	svc_fail(s, file, errstr(errno));
 }
 
 /* Open a file to read that must be a regular file: a FIFO, a device or
@@ -411,7 +414,20 @@ static void invalid(struct config *c, const char *file, const char *value)
 	size_t v = strnlen(value, 48);
 	memcpy(cause + n, value, v);
 	memcpy(cause + n + v, "'", 2);
-	say(svc_label(c->s), file, cause);
+	svc_fail(c->s, file, cause);
+	c->bad = 1;
+}
+
+/* "user: unknown user 'www'" */
+static void unknown(struct config *c, const char *what, const char *name)
+{
+	char cause[96];
+	char *p = stpcpy(stpcpy(cause, "unknown "), what);
+	size_t v = strnlen(name, 48);
+	memcpy(p, " '", 2);
+	memcpy(p + 2, name, v);
+	memcpy(p + 2 + v, "'", 2);
+	svc_fail(c->s, "user", *name ? cause : "empty");
 	c->bad = 1;
 }
 
@@ -419,7 +435,7 @@ static void read_number(struct config *c, const char *file, uint32_t max, uint32
 {
 	char buf[64];
 	if (slurp(c->dfd, file, buf, sizeof buf) < 0) {
-		cannot_read(svc_label(c->s), file);
+		cannot_read(c->s, file);
 		c->bad = 1;
 		return;
 	}
@@ -536,7 +552,7 @@ static void read_user(struct config *c)
 {
 	char buf[256];
 	if (slurp(c->dfd, "user", buf, sizeof buf) < 0) {
-		cannot_read(svc_label(c->s), "user");
+		cannot_read(c->s, "user");
 		c->bad = 1;
 		return;
 	}
@@ -549,8 +565,7 @@ static void read_user(struct config *c)
 	if (!q.found && parse_uint(user, INT32_MAX, &q.id) == 0)
 		q.gid = q.id;  /* a number not in passwd: uid, and gid the same */
 	else if (!q.found) {
-		say(svc_label(c->s), "user", *user ? "unknown user" : "empty");
-		c->bad = 1;
+		unknown(c, "user", user);
 		return;
 	}
 	ru->uid = q.id;
@@ -561,8 +576,7 @@ static void read_user(struct config *c)
 		struct lookup g = { .name = group };
 		each_line("/etc/group", group_line, &g);
 		if (!g.found && parse_uint(group, INT32_MAX, &g.gid) < 0) {
-			say(svc_label(c->s), "user", "unknown group");
-			c->bad = 1;
+			unknown(c, "group", group);
 			return;
 		}
 		ru->gid = ru->groups[0] = g.gid;
@@ -593,7 +607,7 @@ static void read_exitcodes(struct config *c)
 	char buf[1024];
 	const char *bad;
 	if (slurp(c->dfd, "exitcodes", buf, sizeof buf) < 0) {
-		cannot_read(svc_label(c->s), "exitcodes");
+		cannot_read(c->s, "exitcodes");
 		c->bad = 1;
 	} else if (listed(buf, -1, &bad) < 0) {
 		invalid(c, "exitcodes", bad);
@@ -655,7 +669,7 @@ static void read_file(const char *name, int type, void *arg)
 		read_exitcodes(c);
 	} else if (!strcmp(name, "down-signal") || !strcmp(name, "restart")) {
 		if (slurp(c->dfd, name, buf, sizeof buf) < 0) {
-			cannot_read(svc_label(s), name);
+			cannot_read(s, name);
 			c->bad = 1;
 			return;
 		}
@@ -695,7 +709,7 @@ struct envdir {
 	int dfd, count, bad;
 	size_t len;
 	char *start[ENV_MAX];        /* "NAME=value" or "NAME" (unset) */
-	const char *who;
+	struct service *who;
 };
 
 static void env_file(const char *name, int type, void *arg)
@@ -706,7 +720,7 @@ static void env_file(const char *name, int type, void *arg)
 		return;
 	size_t nlen = strlen(name), room = ENV_BYTES - e->len;
 	if (e->count == ENV_MAX || nlen + 2 > room) {
-		say(e->who, "env", "too many variables");
+		svc_fail(e->who, "env", "too many variables");
 		e->bad = 1;
 		return;
 	}
@@ -724,7 +738,7 @@ static void env_file(const char *name, int type, void *arg)
 	char *v = p + nlen + 1;
 	size_t vlen = strcspn(v, "\n");
 	if (n > 0 && vlen == (size_t)n && (size_t)n == room - nlen - 2) {
-		say(e->who, "env", "values too large");
+		svc_fail(e->who, "env", "values too large");
 		e->bad = 1;
 		return;
 	}
@@ -753,17 +767,17 @@ static int env_overridden(const struct envdir *e, const char *var)
 	return 0;
 }
 
-static int add_env(size_t *k, char *var, const char *who)
+static int add_env(size_t *k, char *var, struct service *who)
 {
 	if (*k == ENV_MAX) {
-		say(who, "env", "too many variables");
+		svc_fail(who, "env", "too many variables");
 		return 0;
 	}
 	new_env[(*k)++] = var;
 	return 1;
 }
 
-static char **read_env(int dfd, const char *who, int logger, int *bad)
+static char **read_env(int dfd, struct service *who, int logger, int *bad)
 {
 	static struct envdir e;
 	new_env = new_envs[logger];
@@ -813,14 +827,14 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 	s->flags &= (uint16_t)~(F_FINISH | F_DOWNFILE);
 
 	if (each_entry(dfd, read_file, &c) < 0) {
-		cannot_read(svc_label(s), "service dir");
+		cannot_read(s, "service dir");
 		return transient ? -2 : -1;
 	}
 	if (!c.run) {
-		say(svc_label(s), "run", "missing");
+		svc_fail(s, "run", "missing");
 		c.bad = 1;
 	}
 	if (!c.bad && c.env)
-		*envp = read_env(dfd, svc_label(s), (s->flags & F_LOGGER) != 0, &c.bad);
+		*envp = read_env(dfd, s, (s->flags & F_LOGGER) != 0, &c.bad);
 	return !c.bad ? 0 : transient ? -2 : -1;
 }

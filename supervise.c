@@ -53,6 +53,100 @@ static void set_state(struct service *s, int st)
 	if (st != S_STOPPING && st != S_FINISHING && st != S_BACKOFF)
 		s->deadline = 0;
 	svc_dirty(s);
+	if (st == S_UP && (s->flags & F_READY))
+		svc_text(s, T_ERROR, NULL);  /* up and ready: the last failure is over */
+}
+
+/* Ready (notification-fd, or health.c's notify and check). */
+void svc_set_ready(struct service *s)
+{
+	s->flags |= F_READY;
+	if (s->state == S_STARTING)
+		set_state(s, S_UP);
+	else
+		svc_dirty(s);
+}
+
+/* ---- why: texts beside the slot table (see init.h) ----
+ * In BSS and in their own region of the status file, written through at
+ * once: only the pages of the slots that have one are ever touched. */
+
+static char err_texts[MAXSLOT][4 + TEXT_MAX + 4];
+static char note_texts[MAXSLOT][4 + TEXT_MAX + 4];
+static char needs_texts[MAXSLOT][4 + NEEDS_MAX + 1];
+static uint32_t oom_kills[MAXSLOT];
+
+static char *record(int t, int i)
+{
+	return t == T_ERROR ? err_texts[i] : t == T_NOTE ? note_texts[i] : needs_texts[i];
+}
+
+const char *svc_text_of(const struct service *s, int t)
+{
+	return (s->xflags & text_flag(t)) ? record(t, (int)(s - svc)) + 4 : NULL;
+}
+
+/* Set (NULL or "": clear) a text of the slot; too long, it is cut, but
+ * never inside a UTF-8 sequence. */
+void svc_text(struct service *s, int t, const char *text)
+{
+	uint8_t flag = (uint8_t)text_flag(t);
+	if (!text || !*text) {
+		if (s->xflags & flag) {
+			s->xflags &= (uint8_t)~flag;
+			svc_dirty(s);
+		}
+		return;
+	}
+	int i = (int)(s - svc);
+	char *rec = record(t, i);
+	size_t size = text_rec(t) - 4, n = strnlen(text, size);
+	if (n == size)
+		for (n--; n > 0 && (text[n] & 0xc0) == 0x80; n--)
+			;
+	if ((s->xflags & flag) && !strncmp(rec + 4, text, n) && !rec[4 + n])
+		return;  /* the same again: nothing to write */
+	memset(rec + 4, 0, size);
+	memcpy(rec + 4, text, n);
+	uint32_t sum = checksum(rec + 4, size);
+	memcpy(rec, &sum, 4);
+	status_write(rec, size + 4, text_off(t, i));
+	s->xflags |= flag;
+	svc_dirty(s);
+}
+
+/* Keep "what: cause" (or what alone) as the reason it is not up. */
+void svc_error(struct service *s, const char *what, const char *cause)
+{
+	char buf[2 * TEXT_MAX];
+	size_t n = strnlen(what, TEXT_MAX);
+	memcpy(buf, what, n);
+	if (cause) {
+		memcpy(buf + n, ": ", 2);
+		size_t c = strnlen(cause, TEXT_MAX);
+		memcpy(buf + n + 2, cause, c);
+		n += 2 + c;
+	}
+	buf[n] = 0;
+	svc_text(s, T_ERROR, buf);
+}
+
+/* One line "init: NAME: what: cause" on stderr, kept as the error too. */
+void svc_fail(struct service *s, const char *what, const char *cause)
+{
+	say(svc_label(s), what, cause);
+	svc_error(s, what, cause);
+}
+
+/* cgroup.c: the OOM killer killed a process of this service. */
+void svc_oom_kill(struct service *s)
+{
+	int i = (int)(s - svc);
+	oom_kills[i] = (s->xflags & X_OOM) ? oom_kills[i] + 1 : 1;
+	status_write(&oom_kills[i], 4, text_off(NTEXT, i));
+	s->xflags |= X_OOM;
+	svc_error(s, "out of memory", NULL);
+	svc_dirty(s);
 }
 
 static struct service *peer(struct service *s)
@@ -311,7 +405,7 @@ static int log_ensure(struct service *s)
 	struct service *l = peer(s);
 	if (!l) {
 		if (!(l = slot_new())) {
-			say(svc_label(s), "log", "no free slot for the logger");
+			svc_fail(s, "log", "no free slot for the logger");
 			return -1;
 		}
 		memcpy(l->name, s->name, sizeof l->name);
@@ -323,7 +417,7 @@ static int log_ensure(struct service *s)
 	if (s->logpipe[1] < 0) {
 		close_fd(&s->logpipe[0]);  /* an old logger drains its own copy */
 		if (pipe16(s->logpipe, O_CLOEXEC) < 0) {
-			say_errno(svc_label(s), "log pipe", errno);
+			svc_fail(s, "log pipe", errstr(errno));
 			return -1;
 		}
 	}
@@ -422,7 +516,7 @@ void svc_start(struct service *s)
 	int16_t np[2] = { -1, -1 };
 	if (s->notify_fd >= 0) {
 		if (pipe16(np, O_CLOEXEC | O_NONBLOCK) < 0)
-			say_errno(svc_label(s), "notification-fd pipe", errno);
+			svc_fail(s, "notification-fd pipe", errstr(errno));
 		sp.notify_w = np[1];
 		sp.notify_to = s->notify_fd;
 	}
@@ -446,12 +540,12 @@ void svc_start(struct service *s)
 			if (d >= 0)
 				close(d);
 			if (!x) {
-				say(svc_label(s), "run", "not executable");
+				svc_fail(s, "run", "not executable");
 				config_fatal(s);
 				return;
 			}
 		}
-		say_errno(svc_label(s), "exec run", err);
+		svc_fail(s, "run", errstr(err));
 		to_backoff(s);
 		return;
 	}
@@ -492,7 +586,7 @@ static void to_backoff(struct service *s)
 	if (s->max_failures && s->failures >= s->max_failures) {
 		char n[16];
 		*fmt_uint(n, s->failures) = 0;
-		say(svc_label(s), "fatal: consecutive failures", n);
+		svc_fail(s, "fatal: consecutive failures", n);
 		set_state(s, S_FATAL);
 		settled(s);
 		return;
@@ -523,7 +617,7 @@ static void start_finish(struct service *s)
 			sp.out = s->logpipe[1] >= 0 ? s->logpipe[1] : 1;
 		pid = spawn(&sp);
 		if (pid < 0)
-			say_errno(svc_label(s), "exec finish", errno);
+			svc_fail(s, "finish", errstr(errno));
 		}
 	if (dfd >= 0)
 		close(dfd);
@@ -653,13 +747,8 @@ void svc_ready_input(struct service *s)
 	if (n > 0 && !memchr(buf, '\n', (size_t)n))
 		return;
 	close_notify(s);  /* newline, EOF or error: done listening */
-	if (n > 0) {
-		s->flags |= F_READY;
-		if (s->state == S_STARTING)
-			set_state(s, S_UP);
-		else
-			svc_dirty(s);
-	}
+	if (n > 0)
+		svc_set_ready(s);
 }
 
 /* ---- commands from svctl, in the order they came ---- */

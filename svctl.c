@@ -36,6 +36,9 @@ static char path_buf[PATHLEN];
 static struct status_head head;
 static struct service slots[MAXSLOT];
 static uint32_t nslots;
+/* the side tables (init.h), read only for the slots that have a text */
+static char texts[NTEXT][MAXSLOT][4 + NEEDS_MAX + 1];
+static uint32_t oom_kills[MAXSLOT];
 
 static const char *in_run(const char *file)
 {
@@ -90,6 +93,35 @@ static int read_full(int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
+/* The side texts of slot i that its flags announce; -1 if one was
+ * caught half-written. */
+static int load_texts(int fd, int i)
+{
+	for (int t = 0; t < NTEXT; t++) {
+		char *rec = texts[t][i];
+		size_t size = text_rec(t);
+		if (!(slots[i].xflags & text_flag(t)))
+			continue;
+		if (read_full(fd, rec, size, (off_t)text_off(t, i)) < 0) {
+			slots[i].xflags &= (uint8_t)~text_flag(t);  /* not there: none */
+			continue;
+		}
+		uint32_t sum;
+		memcpy(&sum, rec, 4);
+		if (sum != checksum(rec + 4, size - 4))
+			return -1;
+		rec[size - 1] = 0;
+	}
+	if ((slots[i].xflags & X_OOM) && read_full(fd, &oom_kills[i], 4, (off_t)text_off(NTEXT, i)) < 0)
+		oom_kills[i] = 0;
+	return 0;
+}
+
+static const char *text_of(const struct service *s, int t)
+{
+	return (s->xflags & text_flag(t)) ? texts[t][s - slots] + 4 : NULL;
+}
+
 /* Read the status file; a slot or header caught half-written (its
  * checksum does not match) makes us read again. */
 static int load(void)
@@ -111,7 +143,8 @@ static int load(void)
 		uint32_t i;
 		for (i = 0; i < nslots; i++) {
 			if ((slots[i].flags & F_USED) &&
-			    slots[i].sum != checksum((char *)&slots[i] + 4, sizeof slots[i] - 4))
+			    (slots[i].sum != checksum((char *)&slots[i] + 4, sizeof slots[i] - 4) ||
+			     load_texts(fd, (int)i) < 0))
 				break;
 			slots[i].name[NAMELEN] = 0;
 		}
@@ -141,7 +174,7 @@ static int shows_pid(const struct service *s)
 
 static int natural_want(int state)
 {
-	return state == S_UP || state == S_STARTING || state == S_BACKOFF;
+	return state == S_UP || state == S_STARTING || state == S_BACKOFF || state == S_WAITING;
 }
 
 static int log_pid(const struct service *s)
@@ -198,6 +231,58 @@ static void put_kv(struct out *o, const char *key, int64_t v)
 	put_int(o, v);
 }
 
+/* A text of init's, quoted: quotes, backslashes and control bytes
+ * escaped (\xHH on the line, \u00HH in JSON). */
+static void put_text(struct out *o, const char *t, int as_json)
+{
+	put(o, "\"");
+	for (; *t; t++) {
+		unsigned char c = (unsigned char)*t;
+		char b[8] = { (char)c };
+		if (c == '"' || c == '\\') {
+			b[0] = '\\', b[1] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			char *p = stpcpy(b, as_json ? "\\u00" : "\\x");
+			p[0] = "0123456789abcdef"[c >> 4];
+			p[1] = "0123456789abcdef"[c & 15];
+		}
+		put(o, b);
+	}
+	put(o, "\"");
+}
+
+/* What a waiting service still waits for: the names in its `needs` not
+ * up and ready, "a,b" on the line, "\"a\",\"b\"" in JSON. */
+static void put_needs(struct out *o, const struct service *s, int as_json)
+{
+	const char *p = text_of(s, T_NEEDS);
+	int first = 1;
+	while (p && *p && s->state == S_WAITING) {
+		char name[NAMELEN + 1];
+		size_t n = strcspn(p, " ");
+		memcpy(name, p, n < NAMELEN ? n : NAMELEN);
+		name[n < NAMELEN ? n : NAMELEN] = 0;
+		p += n + (p[n] == ' ');
+		const struct service *d = find(name);
+		if (!valid_name(name) || (d && d->state == S_UP && (d->flags & F_READY)))
+			continue;
+		put(o, as_json ? (first ? "\"" : ",\"") : (first ? " needs=" : ","));
+		put(o, name);
+		if (as_json)
+			put(o, "\"");
+		first = 0;
+	}
+}
+
+/* Hook for cgroup.c's figures, read here from the service's cgroup:
+ * " mem=BYTES cpu=SECONDS" on the line; JSON "mem_bytes", "cpu_s". */
+static void put_cgroup(struct out *o, const struct service *s, int as_json)
+{
+	(void)s;
+	if (as_json)
+		put(o, ",\"mem_bytes\":null,\"cpu_s\":null");
+}
+
 static void line(struct out *o, const struct service *s, int64_t now)
 {
 	put(o, s->name);
@@ -228,7 +313,33 @@ static void line(struct out *o, const struct service *s, int64_t now)
 	int lp = log_pid(s);
 	if (lp)
 		put_kv(o, " log:pid=", lp);
+	put_needs(o, s, 0);
+	if (s->health == 1)
+		put(o, " health=ok");
+	else if (s->health > 1)
+		put_kv(o, " health=failing:", s->health - 1);
+	put_cgroup(o, s, 0);
+	if (s->xflags & X_OOM)
+		put_kv(o, " oom=", oom_kills[s - slots]);
+	if (text_of(s, T_NOTE)) {
+		put(o, " note=");
+		put_text(o, text_of(s, T_NOTE), 0);
+	}
+	if (text_of(s, T_ERROR)) {
+		put(o, " error=");
+		put_text(o, text_of(s, T_ERROR), 0);
+	}
 	put(o, "\n");
+}
+
+/* "key":"text" with the text escaped, or "key":null */
+static void put_text_or_null(struct out *o, const char *key, const char *text)
+{
+	put(o, key);
+	if (text)
+		put_text(o, text, 1);
+	else
+		put(o, "null");
 }
 
 static void put_or_null(struct out *o, const char *key, int has, int64_t v)
@@ -257,6 +368,14 @@ static void json(struct out *o, const struct service *s, int64_t now, int first)
 	put_or_null(o, ",\"last_exit_code\":", ran && WIFEXITED(st), WEXITSTATUS(st));
 	put_or_null(o, ",\"last_signal\":", ran && WIFSIGNALED(st), WTERMSIG(st));
 	put_or_null(o, ",\"log_pid\":", lp != 0, lp);
+	put(o, ",\"needs\":[");
+	put_needs(o, s, 1);
+	put_text_or_null(o, "],\"error\":", text_of(s, T_ERROR));
+	put(o, ",\"health\":");
+	put(o, s->health == 1 ? "\"ok\"" : s->health ? "\"failing\"" : "null");
+	put_text_or_null(o, ",\"status_text\":", text_of(s, T_NOTE));
+	put_cgroup(o, s, 1);
+	put_or_null(o, ",\"oom_kills\":", (s->xflags & X_OOM) != 0, oom_kills[s - slots]);
 	put(o, "}");
 }
 
@@ -397,15 +516,40 @@ static int reached(int cmd, const char *name, uint32_t token)
 			return -1;
 		/* a one-shot (once, restart never) that started after our
 		 * command and is over already: done if it exited 0 */
-		if (cmd != 0 && s->state == S_DOWN && !s->want && (s->flags & F_RAN) &&
-		    s->started >= sent_ms)
+		if (cmd != 0 && s->state == S_DOWN && !s->want && s->started >= sent_ms &&
+		    (s->flags & F_RAN))
 			return WIFEXITED(s->last_status) && WEXITSTATUS(s->last_status) == 0 ? 1 : -1;
+		if (cmd != 0 && s->state == S_DOWN && !s->want && s->started >= sent_ms &&
+		    (s->xflags & X_ERROR))
+			return -1;  /* could not start (exec failed) */
 		return 0;
 	case 2:  /* down: and finish done */
 		return s->state == S_DOWN;
 	default:
 		return 1;
 	}
+}
+
+/* Why a service we waited for will not get there: init's reason if it
+ * has one, else how its last run ended. */
+static void failed(const char *name)
+{
+	const struct service *s = find(name);
+	const char *why = s ? text_of(s, T_ERROR) : NULL;
+	char buf[2 * TEXT_MAX], *p = stpcpy(buf, s && s->state == S_FATAL ? "fatal" : "ended");
+	if (why) {
+		size_t n = strnlen(why, TEXT_MAX);
+		memcpy(stpcpy(p, ": "), why, n);
+		p += 2 + n;
+	} else if (s && (s->flags & F_RAN) && WIFSIGNALED(s->last_status)) {
+		const char *sig = signal_name(WTERMSIG(s->last_status));
+		p = stpcpy(p, ": signal=");
+		p = sig ? stpcpy(p, sig) : fmt_int(p, WTERMSIG(s->last_status));
+	} else if (s && (s->flags & F_RAN)) {
+		p = fmt_int(stpcpy(p, ": exit="), WEXITSTATUS(s->last_status));
+	}
+	*p = 0;
+	err(name, buf);
 }
 
 static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadline, int ino)
@@ -424,7 +568,7 @@ static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadli
 				return E_UNKNOWN;
 			}
 			if (r < 0) {
-				err(names[i], "fatal, or ended with an error");
+				failed(names[i]);
 				return E_WAIT;
 			}
 			if (!r) {

@@ -436,7 +436,7 @@ load helpers
 	start_init
 	wait_state a fatal 4
 	[ "$(count_lines "$T/starts")" = 3 ]
-	[[ $(status_line a) =~ ^a\ fatal\ restarts=2\ exit=1(\ want=(up|down))?$ ]]
+	[[ $(status_line a) =~ ^a\ fatal\ restarts=2\ exit=1(\ want=(up|down))?\ error=\"fatal:\ consecutive\ failures:\ 3\"$ ]]
 	sleep 0.5
 	[ "$(count_lines "$T/starts")" = 3 ]
 	is_state a fatal

@@ -381,13 +381,16 @@ shutdown_cmd() {
 	echo "$output"
 	[ "$status" = 3 ]
 	json_check "
-keys = {'name','state','pid','uptime_s','ready','restarts','want','last_exit_code','last_signal','log_pid'}
+keys = {'name','state','pid','uptime_s','ready','restarts','want','last_exit_code','last_signal','log_pid',
+        'needs','error','health','status_text','mem_bytes','cpu_s','oom_kills'}
 isint = lambda v: type(v) is int
 assert type(d) is list and len(d) == 3, d
 assert [o['name'] for o in d] == ['a','b','c']
 for o in d:
     assert set(o) == keys, o
-    assert o['state'] in ('up','starting','down','backoff','stopping','finishing','fatal')
+    assert o['state'] in ('up','starting','waiting','down','backoff','stopping','finishing','fatal')
+    assert o['needs'] == [] and o['error'] is None and o['health'] is None, o
+    assert o['status_text'] is None and o['oom_kills'] is None, o
     assert o['pid'] is None or isint(o['pid'])
     assert isint(o['uptime_s']) and o['uptime_s'] >= 0
     assert type(o['ready']) is bool
