@@ -1,13 +1,40 @@
 # One static binary, three names. `make` builds ./init with musl-gcc and
 # links ./svctl and ./svlog to it. `make CC=cc` builds with the system libc.
+# `make ARCH=A` (A: aarch64 armhf riscv64 i386 mipsel) cross-builds
+# build/A/init, svctl and svlog with Debian's cross gcc and Debian's musl
+# for A (scripts/deps.sh fetches them, into build/sysroot/A).
+ARCHS = aarch64 armhf riscv64 i386 mipsel
+ifeq ($(ARCH),)
 ifeq ($(origin CC),default)
 CC = musl-gcc
+endif
+OUT =
+else
+ifeq ($(filter $(ARCH),$(ARCHS)),)
+$(error ARCH=$(ARCH): not one of $(ARCHS))
+endif
+TRIPLET_aarch64 = aarch64-linux-gnu
+TRIPLET_armhf   = arm-linux-gnueabihf
+TRIPLET_riscv64 = riscv64-linux-gnu
+TRIPLET_i386    = i686-linux-gnu
+TRIPLET_mipsel  = mipsel-linux-gnu
+SPECS = build/sysroot/$(ARCH)/musl.specs
+CC = $(TRIPLET_$(ARCH))-gcc -specs $(SPECS)
+OUT = build/$(ARCH)/
+# Debian's cross compilers make position-independent code by default:
+# that costs 4 KiB on aarch64 and i386, and a static init needs none.
+# MIPS: -mplt calls through a PLT instead of loading every address from
+# the GOT: 6 KiB smaller, same ABI as Debian's musl (unlike -mno-abicalls,
+# which the linker warns about; -mips16 would be smaller still, but not
+# every MIPS32 CPU has it).
+XFLAGS = -fno-pie -no-pie $(XFLAGS_$(ARCH))
+XFLAGS_mipsel = -mplt
 endif
 CFLAGS ?= -Os -pipe
 WARN    = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wconversion \
           -Wno-sign-conversion -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS += $(WARN) -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-          -fno-stack-protector -fno-ident
+          -fno-unwind-tables -fno-stack-protector -fno-ident $(XFLAGS)
 LDFLAGS ?= -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,-z,norelro
 PREFIX ?= /usr/local
 SBINDIR = $(PREFIX)/sbin
@@ -17,13 +44,22 @@ SRCS = init.c supervise.c servicedir.c control.c svctl.c svlog.c
 HDRS = init.h
 MANS = man/init.8 man/svctl.8 man/svlog.8
 
-all: init svctl svlog
+all: $(OUT)init $(OUT)svctl $(OUT)svlog
 
+ifeq ($(ARCH),)
 init: $(SRCS) $(HDRS)
 	@command -v $(CC) >/dev/null 2>&1 || scripts/deps.sh build
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SRCS)
+else
+$(OUT)init: $(SRCS) $(HDRS) $(SPECS)
+	@mkdir -p $(OUT)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SRCS)
 
-svctl svlog: init
+$(SPECS):
+	scripts/deps.sh cross $(ARCH)
+endif
+
+$(OUT)svctl $(OUT)svlog: $(OUT)init
 	ln -sf init $@
 
 install: all

@@ -212,7 +212,7 @@ void say(const char *who, const char *what, const char *cause)
 
 /* strerror() for the errors init, svctl and svlog can meet: libc's whole
  * table would cost more than this file's code. */
-static const struct { uint8_t num; char msg[33]; } errors[] = {
+static const struct { uint16_t num; char msg[33]; } errors[] = {  /* EDQUOT is 1133 on MIPS */
 	{ ENOENT, "No such file or directory" },
 	{ EACCES, "Permission denied" },
 	{ EPERM, "Operation not permitted" },

@@ -4,6 +4,8 @@
 #   deps.sh test    build + bats + what the tests use (busybox, qemu, kernel)
 #   deps.sh qemu    qemu + kernel + busybox-static for the example appliance
 #   deps.sh bench   the peers measured by make bench
+#   deps.sh cross ARCH...  cross gcc and musl for make ARCH=A (the musl of
+#                   another architecture goes to build/sysroot/A, not /)
 # The kernel is Debian's cloud kernel, unpacked into build/kernel by
 # scripts/getkernel.sh (the host's /boot is not touched).
 set -eu
@@ -23,6 +25,18 @@ test)  want musl-gcc musl-tools; want bats bats; want unshare util-linux
        want timeout coreutils; want python3 python3; want cc gcc ;;
 qemu)  want qemu-system-x86_64 qemu-system-x86; want busybox busybox-static
        want cpio cpio; want gzip gzip ;;
+cross) shift
+       for a in "$@"; do
+       	case $a in
+       	aarch64) want aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu ;;
+       	armhf)   want arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf ;;
+       	riscv64) want riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu
+       	         want dpkg-source dpkg-dev ;;
+       	i386)    want i686-linux-gnu-gcc gcc-i686-linux-gnu ;;
+       	mipsel)  want mipsel-linux-gnu-gcc gcc-mipsel-linux-gnu ;;
+       	*) echo "deps.sh: unknown architecture '$a'" >&2; exit 2 ;;
+       	esac
+       done ;;
 bench) want runsv runit; want s6-svscan s6; want svscan daemontools
        want busybox busybox-static; want tini tini; want dumb-init dumb-init
        want catatonit catatonit; want supervisord supervisor
@@ -41,6 +55,7 @@ if [ -n "$need" ]; then
 	apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
 case $job in
+cross) for a in "$@"; do "$(dirname "$0")/getmusl.sh" "$a"; done ;;
 qemu) "$(dirname "$0")/getkernel.sh" >/dev/null ;;
 # the qemu tests skip (saying why) if no kernel can be had
 test) "$(dirname "$0")/getkernel.sh" >/dev/null ||
