@@ -69,8 +69,9 @@ source)
 	trap 'rm -rf "$dl"' EXIT
 	# shellcheck disable=SC2086
 	(cd "$dl" && $apt source --download-only "$2" >&2) || die "apt-get source $2 failed"
+	dpkg-source --no-check -x "$dl"/*.dsc "$dl/src" >&2 || die "cannot unpack the source of $2"
 	rm -rf "$3"
-	dpkg-source --no-check -x "$dl"/*.dsc "$3" >&2 || die "cannot unpack the source of $2"
+	mv "$dl/src" "$3"
 	;;
 *)
 	die "usage: xapt.sh fetch ARCH DIR PKG... | source PKG DIR"
