@@ -595,6 +595,25 @@ static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadli
 	}
 }
 
+/* With -w: an init that has just started (a main command calling svctl
+ * at once) writes its status after its first look at SVDIR: wait for it. */
+static int wait_init(int64_t deadline)
+{
+	int ino = inotify_init1(IN_CLOEXEC), r = -1;
+	if (ino >= 0 && inotify_add_watch(ino, run_dir, IN_MODIFY) >= 0)
+		while ((r = load()) < 0 && init_alive()) {
+			int64_t left = deadline - clock_ms();
+			struct pollfd p = { .fd = ino, .events = POLLIN };
+			char buf[4096];
+			if (left <= 0 || poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 ||
+			    (p.revents && read(ino, buf, sizeof buf) < 0))
+				break;
+		}
+	if (ino >= 0)
+		close(ino);
+	return r;
+}
+
 /* "SECS" or "SECS.FRACTION" to milliseconds */
 static int parse_secs(const char *s, int64_t *ms)
 {
@@ -658,7 +677,7 @@ int svctl_main(int argc, char **argv)
 			return E_USAGE;
 		}
 
-	if (!init_alive() || load() < 0) {
+	if (!init_alive() || (load() < 0 && (wait_ms < 0 || wait_init(clock_ms() + wait_ms) < 0))) {
 		err(run_dir, "no live init");
 		return E_UNKNOWN;
 	}

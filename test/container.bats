@@ -94,6 +94,19 @@ not_held() {
 	not_held "$T/file"
 }
 
+@test "svctl -w from the main command waits for init's first status (no 'no live init')" {
+	mksvc a "exec sleep 1000"
+	run_init_fg -- sh -c "'$BIN/svctl' -r '$RUN' -w 5 status a && echo waited"
+	echo "rc $RC: $(cat "$T/o" "$T/e")"
+	[ "$RC" = 0 ]
+	grep -qx waited "$T/o"
+}
+
+run_init_fg() {
+	RC=0
+	SVTEST_T=$T timeout -k 1 10 "$BIN/init" -d "$SVDIR" -r "$RUN" "$@" >"$T/o" 2>"$T/e" </dev/null 3>&- || RC=$?
+}
+
 # ------------------------------------------------ a real engine: podman
 #
 # podman 4.3 with runc, as Debian ships them, in a store of this file's
