@@ -22,7 +22,8 @@ build) want musl-gcc musl-tools ;;
 test)  want musl-gcc musl-tools; want bats bats; want unshare util-linux
        want busybox busybox-static; want qemu-system-x86_64 qemu-system-x86
        want cpio cpio; want strace strace; want mke2fs e2fsprogs
-       want timeout coreutils; want python3 python3; want cc gcc ;;
+       want timeout coreutils; want python3 python3; want cc gcc
+       want podman podman; want runc runc ;;
 qemu)  want qemu-system-x86_64 qemu-system-x86; want busybox busybox-static
        want cpio cpio; want gzip gzip ;;
 cross) shift

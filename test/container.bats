@@ -246,14 +246,6 @@ pod_stop() {
 	[[ $output == *"main ran"* ]]
 }
 
-@test "podman: --user 65534 runs a main command" {
-	engine
-	run pod run --rm --network none --user 65534 "$POD_IMG" /sbin/init -- sh -c 'echo "uid $(id -u)"'
-	echo "$output"
-	[ "$status" = 0 ]
-	[[ $output == *"uid 65534"* ]]
-}
-
 @test "podman: healthcheck with svctl status: healthy when all up, unhealthy when one is fatal" {
 	engine
 	prun --health-cmd '/sbin/init svctl status' --health-interval disable "$POD_IMG" /sbin/init
