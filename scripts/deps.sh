@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install what a job needs, with apt-get, only when it is missing.
 #   deps.sh build   compiler (musl-gcc)
-#   deps.sh test    build + bats + what the tests use (busybox, qemu, kernel)
+#   deps.sh test    build + bats + what the tests use (busybox, qemu, podman, kernel)
 #   deps.sh qemu    qemu + kernel + busybox-static for the example appliance
 #   deps.sh bench   the peers measured by make bench
 #   deps.sh cross ARCH...  cross gcc and musl for make ARCH=A (the musl of
