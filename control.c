@@ -22,13 +22,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "init.h"
 
-static int ctlfd = -1, statfd = -1, lockfd = -1;
+static int ctlfd = -1, statfd = -1, lockfd = -1, wd_run = -1;
 static int dirty_lo = MAXSLOT, dirty_hi = -1;
 static struct status_head head;
+static int control_files(int dfd);
 static int head_dirty = 1;
 
 int control_fd(void)
@@ -36,57 +38,116 @@ int control_fd(void)
 	return ctlfd;
 }
 
-static const char *rpath(char *path, const char *file)
+/* Why control_open() failed: what, and the cause. */
+static const char *bad_what, *bad_cause;
+
+static int fail(const char *what, const char *cause)
 {
-	return join(path, rundir, file);
+	bad_what = what;
+	bad_cause = cause;
+	control_close();
+	return -1;
 }
 
-/* Create RUNDIR and its files; -1 (having said why) if another init
- * owns it or it cannot be made. */
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void control_close(void)
+{
+	close_fd(&ctlfd);
+	close_fd(&statfd);
+	close_fd(&lockfd);
+}
+
+/* One line on why RUNDIR is not usable; `after` says what init does. */
+void control_say(const char *after)
+{
+	say(bad_what, bad_cause, after);
+}
+
+#define UNSAFE "not owned by init's user (or root), or writable by others"
+
+/* Create RUNDIR and its files; -1 (why: control_say()) if another init
+ * owns it, it cannot be made, or someone else could change it: init
+ * writes there as root, so a dir or file made by another user (or a
+ * symlink they planted) is refused before anything is touched. New files
+ * are made O_EXCL, none is opened through a symlink. Returns 1 if
+ * another init holds it. */
 int control_open(void)
 {
-	char path[PATHLEN];
 	int made = mkdir_p(rundir);
-	if (made < 0) {
-		say_errno(NULL, rundir, errno);
-		return -1;
-	}
+	int dfd = made < 0 ? -1 : openat(AT_FDCWD, rundir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return fail(rundir, errstr(errno));
 	if (made)
-		chmod(rundir, 0755);  /* whatever the umask: status is for all */
-	lockfd = openat(AT_FDCWD, rpath(path, "pid"), O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-	if (lockfd < 0) {
-		say_errno(NULL, path, errno);
-		return -1;
-	}
+		fchmod(dfd, 0755);  /* whatever the umask: status is for all */
+	int r = control_files(dfd);
+	close(dfd);
+	if (r == 0)  /* init notices when its RUNDIR is removed or tampered with */
+		wd_run = svdir_add_watch(rundir, IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF |
+					 IN_MOVE_SELF | IN_ONLYDIR);
+	return r;
+}
+
+int control_wd(void)
+{
+	return wd_run;
+}
+
+/* RUNDIR, or a file in it, was removed or moved: make it again, so that
+ * svctl keeps working and no second init can start on it. */
+void control_lost(void)
+{
+	svdir_rm_watch(wd_run);
+	wd_run = -1;
+	control_close();
+	say(NULL, rundir, "removed or moved: made again");
+	if (control_open() < 0)
+		control_say("no control");
+}
+
+static int control_files(int dfd)
+{
+	if (!trusted(dfd, S_IFDIR))
+		return fail(rundir, UNSAFE);
+	lockfd = openat(dfd, "pid", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
+	if (lockfd < 0)
+		return fail("RUNDIR/pid", errstr(errno));
+	if (!trusted(lockfd, S_IFREG))
+		return fail("RUNDIR/pid", UNSAFE);
 	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
-		say(NULL, rundir, errno == EWOULDBLOCK ? "in use by another init" : errstr(errno));
-		return -1;
+		int busy = errno == EWOULDBLOCK;
+		return fail(rundir, busy ? "in use by another init" : errstr(errno)) - busy;
 	}
 	char buf[16];
 	char *end = fmt_int(buf, getpid());
 	*end++ = '\n';
 	int n = (int)(end - buf);
 	if (ftruncate(lockfd, 0) < 0 || pwrite(lockfd, buf, (size_t)n, 0) != n ||
-	    fchmod(lockfd, 0644) < 0) {
-		say_errno(NULL, path, errno);
-		return -1;
-	}
-	statfd = openat(AT_FDCWD, rpath(path, "status"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
-	if (statfd < 0 || fchmod(statfd, 0644) < 0) {
-		say_errno(NULL, path, errno);
-		return -1;
-	}
-	/* a fresh FIFO each time; opened read-write so it never reads EOF */
-	rpath(path, "control");
-	if ((unlink(path) < 0 && errno != ENOENT) || mkfifo(path, 0600) < 0 ||
-	    (ctlfd = openat(AT_FDCWD, path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0 ||
-	    fchmod(ctlfd, 0600) < 0) {
-		say_errno(NULL, path, errno);
-		return -1;
-	}
+	    fchmod(lockfd, 0644) < 0)
+		return fail("RUNDIR/pid", errstr(errno));
+	/* status and control: made anew each time, never through a link */
+	if ((unlinkat(dfd, "status", 0) < 0 && errno != ENOENT) ||
+	    (statfd = openat(dfd, "status", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644)) < 0 ||
+	    fchmod(statfd, 0644) < 0)
+		return fail("RUNDIR/status", errstr(errno));
+	/* the FIFO is opened read-write so it never reads EOF */
+	if ((unlinkat(dfd, "control", 0) < 0 && errno != ENOENT) || mkfifoat(dfd, "control", 0600) < 0 ||
+	    (ctlfd = openat(dfd, "control", O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fchmod(ctlfd, 0600) < 0)
+		return fail("RUNDIR/control", errstr(errno));
 	head.magic = STATUS_MAGIC;
 	head.slotsize = sizeof(struct service);
 	head.pid = (int32_t)getpid();
+	head_dirty = 1;
+	if (nslot) {  /* made anew while running: write it all */
+		status_dirty(0);
+		status_dirty(nslot - 1);
+	}
 	/* the status file stays empty (svctl: "no live init") until the
 	 * loop's first flush, after SVDIR has been read */
 	return 0;

@@ -189,6 +189,15 @@ int mkdir_p(const char *dir)
 	return errno == EEXIST ? 0 : -1;
 }
 
+/* Made by us or root, and only they can change it: the rule for RUNDIR
+ * and what is in it (init and svctl), and for svlog's DIR. */
+int trusted(int fd, unsigned type)
+{
+	struct stat st;
+	return stat_at(fd, "", &st, AT_EMPTY_PATH) == 0 && (st.st_mode & S_IFMT) == type &&
+	       (st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & 022);
+}
+
 /* One line "init: WHO: WHAT: CAUSE" on stderr, in one write that never
  * blocks: a full stderr loses the line rather than stopping init. */
 void say(const char *who, const char *what, const char *cause)
@@ -973,12 +982,22 @@ static int init_main(int argc, char **argv)
 			emergency_shell("cannot start");
 		return 111;
 	}
-	if (control_open() < 0) {
+	svdir_open();
+	int ctl = control_open();
+	if (ctl < 0 && !cmd) {
+		control_say(NULL);
 		if (mode == M_MACHINE)
 			emergency_shell("cannot set up RUNDIR");
 		return 111;
 	}
-	svdir_open();
+	/* like tini, a main command runs whatever RUNDIR's trouble: without
+	 * svctl (not root, read-only /run), and beside another init on the
+	 * same RUNDIR without its services (they are that init's) */
+	if (ctl < 0)
+		control_say(ctl == -2 ? "running COMMAND without services or control" :
+			    "running without control (svctl)");
+	if (ctl == -2)
+		booting = 1;  /* SVDIR is never read */
 	if (cmd) {
 		main_pid = start_process(cmd, 1);
 		if (start_dir >= 0)  /* no longer needed: let its filesystem go */

@@ -169,6 +169,7 @@ void say_errno(const char *who, const char *what, int err);
 const char *errstr(int err);
 #define ENOTREG EMEDIUMTYPE    /* our own use: "Not a regular file" */
 int open_regular(int dfd, const char *file);
+int trusted(int fd, unsigned type);
 int write_all(int fd, const void *buf, size_t len);
 int pwrite_all(int fd, const void *buf, size_t len, off_t off);
 int mkdir_p(const char *dir);
@@ -219,9 +220,15 @@ int svdir_expected_exit(const struct service *s, int code);
 int svdir_transient(int err);
 void svdir_watch(const struct service *s);
 void svdir_unwatch(const struct service *s);
+int svdir_add_watch(const char *path, uint32_t mask);
+void svdir_rm_watch(int wd);
 
 /* ---- control.c ---- */
 int control_open(void);
+void control_close(void);
+void control_say(const char *after);
+int control_wd(void);
+void control_lost(void);
 int control_fd(void);
 void control_input(void);
 void status_dirty(int slot);

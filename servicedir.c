@@ -269,8 +269,20 @@ void svdir_unwatch(const struct service *s)
 		}
 }
 
+int svdir_add_watch(const char *path, uint32_t mask)
+{
+	return inofd < 0 ? -1 : inotify_add_watch(inofd, path, mask);
+}
+
+void svdir_rm_watch(int wd)
+{
+	if (wd >= 0)
+		inotify_rm_watch(inofd, wd);
+}
+
 void svdir_inotify_input(void)
 {
+	int lost = 0;  /* RUNDIR changed */
 	char buf[1024] __attribute__((aligned(8)));  /* small: the stack is memory too */
 	int full = 0;
 	for (;;) {
@@ -287,6 +299,8 @@ void svdir_inotify_input(void)
 			else if (e->wd == wd_parent)  /* only SVDIR's own name counts */
 				full |= e->len && !strncmp(e->name, base, strcspn(base, "/")) &&
 					!e->name[strcspn(base, "/")];
+			else if (e->wd == control_wd())
+				lost = 1;
 			else if (e->wd != wd_svdir)
 				fixed(e->wd);
 			else if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
@@ -295,6 +309,8 @@ void svdir_inotify_input(void)
 				svdir_scan_one(e->name);
 		}
 	}
+	if (lost)
+		control_lost();
 	if (full)
 		svdir_scan();
 }

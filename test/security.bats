@@ -81,3 +81,82 @@ long() { head -c "$1" /dev/zero | tr '\0' "${2:-A}"; }
 	grep -q 'd: run: not executable' "$INIT_OUT"
 	sv -w 3 restart e
 }
+
+# refused DIR: init -r DIR exits 111 with one line, and runs nothing
+refused() {
+	mksvc a "echo x >> $T/started; exec sleep 1000"
+	run timeout 5 ./init -d "$SVDIR" -r "$1"
+	echo "$output"
+	[ "$status" = 111 ]
+	[ "${#lines[@]}" = 1 ]
+	[[ $output == *"$2"* ]]
+	[ ! -e "$T/started" ]
+}
+
+@test "RUNDIR made by another user, or writable by others, is refused; nothing is touched" {
+	echo secret >"$T/victim"
+	chmod 0600 "$T/victim"
+	mkdir "$T/evil"
+	chown nobody "$T/evil"
+	ln -s "$T/victim" "$T/evil/pid"
+	ln -s "$T/victim" "$T/evil/status"
+	refused "$T/evil" "not owned by init's user"
+	[ "$(cat "$T/victim")" = secret ]
+	[ "$(stat -c %a "$T/victim")" = 600 ]
+	chown root "$T/evil"
+	chmod 0777 "$T/evil"
+	refused "$T/evil" "writable by others"
+	chmod 0755 "$T/evil"
+	refused "$T/evil" "RUNDIR/pid"
+	rm "$T/evil/pid"
+	ln -s "$T/evil" "$T/evil-link"
+	refused "$T/evil-link" "$T/evil-link"
+	mkfifo "$T/evil/pid"
+	refused "$T/evil" "RUNDIR/pid"
+	rm "$T/evil/pid"
+	# a status that is a link is replaced, never written through
+	RUN=$T/evil
+	start_init
+	[ "$(cat "$T/victim")" = secret ]
+	[ ! -L "$RUN/status" ]
+	wait_state a up
+}
+
+@test "init -- COMMAND runs COMMAND when RUNDIR cannot be used; without a command it exits 111" {
+	mkdir -m 0755 "$T/ro"
+	mksvc a "echo x >> $T/started; exec sleep 1000"
+	run as_nobody ./init -d "$SVDIR" -r "$T/ro/run" -- echo hi
+	echo "$output"
+	[ "$status" = 0 ]
+	[[ $output == *hi* ]]
+	[[ $output == *"running without control"* ]]
+	run as_nobody ./init -d "$SVDIR" -r "$T/ro/run"
+	[ "$status" = 111 ]
+	rm -f "$T/started"
+	# beside another init on the same RUNDIR: COMMAND runs, the services do not twice
+	start_init
+	wait_state a up
+	run ./init -d "$SVDIR" -r "$RUN" -- sh -c 'echo hi; sleep 0.5'
+	echo "$output"
+	[ "$status" = 0 ]
+	[[ $output == *hi* ]]
+	[[ $output == *"in use by another init"* ]]
+	[ "$(count_lines "$T/started")" = 1 ]
+}
+
+@test "RUNDIR removed while init runs is made again: no second init starts on it" {
+	mksvc a "echo x >> $T/started; exec sleep 1000"
+	start_init
+	wait_state a up
+	rm -rf "$RUN"
+	wait_for 3 test -p "$RUN/control"
+	wait_state a up
+	run timeout 5 ./init -d "$SVDIR" -r "$RUN"
+	[ "$status" = 111 ]
+	rm "$RUN/pid"
+	wait_for 3 test -s "$RUN/pid"
+	run timeout 5 ./init -d "$SVDIR" -r "$RUN"
+	[ "$status" = 111 ]
+	sv -w 3 restart a
+	[ "$(count_lines "$T/started")" = 2 ]
+}
