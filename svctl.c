@@ -5,7 +5,7 @@
  * A command goes to RUNDIR/control as one line per service, each in one
  * write (atomic on a FIFO), each tagged with a token. svctl always sends it,
  * whatever the status says. Status comes from RUNDIR/status, the table
- * init keeps there. With -w, svctl watches that file with inotify until
+ * init keeps there. With -w, svctl watches that file (see watch()) until
  * init has applied its last command (its token shows up in the header's
  * ring of recent ones; commands apply in order, so the others are too) and the
  * service has reached the state asked for.
@@ -17,10 +17,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -163,6 +165,51 @@ static struct service *find(const char *name)
 		if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED && !strcmp(slots[i].name, name))
 			return &slots[i];
 	return NULL;
+}
+
+/* While waiting: read again only the header and the slots of the
+ * services waited for, found by name in the last whole read (a few
+ * hundred bytes instead of the table of 1000 services). Anything
+ * unexpected (a slot caught half-written, reused by another name, the
+ * table grown or shrunk) falls back to reading it all. */
+#define QUICK 16
+static int locate(char **names, int n, int16_t *at)
+{
+	for (int i = 0; i < n; i++) {
+		const struct service *s = n <= QUICK ? find(names[i]) : NULL;
+		if (!s)
+			return 0;
+		at[i] = (int16_t)(s - slots);
+	}
+	return 1;
+}
+
+static int refresh(char **names, int n)
+{
+	static int16_t at[QUICK];
+	static int known = -1;
+	int fd = -1, ok;
+	if (known < 0)
+		known = locate(names, n, at);
+	ok = known && (fd = openat(AT_FDCWD, in_run("status"), O_RDONLY | O_CLOEXEC)) >= 0 &&
+	     read_full(fd, &head, sizeof head, 0) == 0 && head.magic == STATUS_MAGIC &&
+	     head.nslot == nslots && head.sum == checksum((char *)&head + 4, sizeof head - 4);
+	for (int i = 0; ok && i < n; i++) {
+		struct service *s = &slots[at[i]];
+		ok = read_full(fd, s, sizeof *s, (off_t)(sizeof head + (size_t)at[i] * sizeof *s)) == 0 &&
+		     s->sum == checksum((char *)s + 4, sizeof *s - 4) &&
+		     (s->flags & (F_USED | F_LOGGER)) == F_USED && !strncmp(s->name, names[i], NAMELEN) &&
+		     load_texts(fd, at[i]) == 0;
+		s->name[NAMELEN] = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ok)
+		return 0;
+	if (load() < 0)
+		return -1;
+	known = locate(names, n, at);
+	return 0;
 }
 
 /* ---- showing status ---- */
@@ -552,12 +599,46 @@ static void failed(const char *name)
 	err(name, buf);
 }
 
-static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadline, int ino)
+/* What wakes a waiting svctl: init rewrites RUNDIR/status at each
+ * change, and the kernel sends us SIGIO (read from a signalfd) for each
+ * write in RUNDIR (dnotify). Not inotify: releasing an inotify instance,
+ * as every svctl -w does at exit, waits for a kernel grace period (SRCU),
+ * a few milliseconds and tens on a busy machine; a dnotify watch goes
+ * without waiting. poweroff, reboot and halt wait for init's exit, seen
+ * as its close of RUNDIR/pid, which only inotify reports; it is also
+ * the way when the kernel has no dnotify. */
+static int watch(int cmd)
+{
+	if (cmd <= FIRST_GLOBAL) {
+		sigset_t io;
+		int sfd = -1, dfd = -1;
+		sigemptyset(&io);
+		sigaddset(&io, SIGIO);
+		if (sigprocmask(SIG_BLOCK, &io, NULL) == 0 &&
+		    (sfd = signalfd(-1, &io, SFD_NONBLOCK | SFD_CLOEXEC)) >= 0 &&
+		    (dfd = openat(AT_FDCWD, run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
+		    fcntl(dfd, F_NOTIFY, DN_MODIFY | DN_MULTISHOT) == 0)
+			return sfd;  /* dfd stays open: the watch lasts as long */
+		if (sfd >= 0)
+			close(sfd);
+		if (dfd >= 0)
+			close(dfd);
+	}
+	int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ino < 0 || inotify_add_watch(ino, in_run("status"), IN_MODIFY) < 0 ||
+	    (cmd > FIRST_GLOBAL && inotify_add_watch(ino, in_run("pid"), IN_CLOSE_WRITE) < 0)) {
+		err(run_dir, errstr(errno));
+		return -1;
+	}
+	return ino;
+}
+
+static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadline, int wfd)
 {
 	for (;;) {
 		int done = 1;
 		const char *pending = NULL;
-		if (cmd < FIRST_GLOBAL + 1 && load() < 0) {
+		if (cmd < FIRST_GLOBAL + 1 && refresh(names, n) < 0) {
 			err(run_dir, "cannot read status");
 			return E_UNKNOWN;
 		}
@@ -583,14 +664,14 @@ static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadli
 			err(pending, "timed out");
 			return E_WAIT;
 		}
-		struct pollfd p = { .fd = ino, .events = POLLIN };
+		struct pollfd p = { .fd = wfd, .events = POLLIN };
 		int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (r < 0 && errno != EINTR) {
 			err(NULL, errstr(errno));
 			return E_WAIT;
 		}
 		char buf[4096];
-		while (r > 0 && read(ino, buf, sizeof buf) > 0)
+		while (r > 0 && read(wfd, buf, sizeof buf) > 0)
 			;
 	}
 }
@@ -685,16 +766,6 @@ int svctl_main(int argc, char **argv)
 	if (cmd == 0 && wait_ms < 0)
 		return status(names, n, as_json);
 
-	/* watch before sending, so no change between the two is missed */
-	int ino = -1;
-	if (wait_ms >= 0) {
-		ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-		if (ino < 0 || inotify_add_watch(ino, in_run("status"), IN_MODIFY) < 0 ||
-		    (cmd > FIRST_GLOBAL && inotify_add_watch(ino, in_run("pid"), IN_CLOSE_WRITE) < 0)) {
-			err(run_dir, errstr(errno));
-			return E_WAIT;
-		}
-	}
 	sent_ms = clock_ms();
 	int64_t deadline = sent_ms + (wait_ms < 0 ? 0 : wait_ms);
 	uint32_t token = ((uint32_t)getpid() << 12) ^ (uint32_t)(clock_ms() & 0xfff) ^ 0x80000000u;
@@ -738,7 +809,13 @@ int svctl_main(int argc, char **argv)
 		}
 	}
 	if (wait_ms >= 0 && (ntodo > 0 || cmd >= FIRST_GLOBAL)) {
-		int w = wait_for(cmd, todo, cmd >= FIRST_GLOBAL ? 0 : ntodo, token, deadline, ino);
+		/* watched from after our own writes to the FIFO (they would
+		 * wake us); wait_for() reads the status once before it waits,
+		 * so a change made before the watch is not missed either */
+		int wfd = watch(cmd);
+		if (wfd < 0)
+			return E_WAIT;
+		int w = wait_for(cmd, todo, cmd >= FIRST_GLOBAL ? 0 : ntodo, token, deadline, wfd);
 		if (w && (rc == E_OK || w == E_UNKNOWN))
 			rc = w;
 	}
