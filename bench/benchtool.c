@@ -7,6 +7,7 @@
  *                                     N service dirs DIR/PREFIXnnnn, run->SVC
  *   benchtool spawnloop N SVC         bare vfork+exec of N services
  *   benchtool orphans N OUTFILE       (as main process of a PID-1 reaper)
+ *   benchtool orphanlag N OUTFILE     (same; live orphans that exit at once)
  *   benchtool logpipe BYTES LINELEN -- CMD...
  *                                     pipe numbered lines into a logger
  *   benchtool logcheck DIR LINES LINELEN [full]
@@ -32,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -1088,6 +1091,117 @@ static int cmd_orphans(int argc, char **argv)
 	return 0;
 }
 
+/* ---------- orphanlag: live orphans of PID 1 that all exit at once ---------- */
+
+/* Shared by the harness and the orphans (MAP_SHARED, made before the fork). */
+struct lagshare {
+	int go;               /* read end of the pipe whose closing releases them */
+	double stamp[];       /* CLOCK_MONOTONIC of each orphan just before _exit */
+};
+static struct lagshare *lagsh;
+
+static int lag_child(void *arg)
+{
+	long i = (long)arg;
+	char c;
+	while (syscall(SYS_read, lagsh->go, &c, 1) < 0)
+		;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	lagsh->stamp[i] = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+/* N live children of a middle process (clone with CLONE_VM: cheap, no page
+ * tables to copy) all block on a pipe; the middle exits, so all N are PID 1's
+ * children; then the pipe is closed and all exit at once, each writing the
+ * time just before its exit. Lag = from the last of those times until the
+ * last of them is reaped (kill(pid, 0) says ESRCH; a zombie still answers). */
+static int cmd_orphanlag(int argc, char **argv)
+{
+	if (argc < 3)
+		die("usage: orphanlag N OUTFILE");
+	int n = atoi(argv[1]);
+	const char *out = argv[2];
+	size_t shsize = sizeof *lagsh + (size_t)n * sizeof(double) + (size_t)n * sizeof(pid_t);
+	lagsh = mmap(NULL, shsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (lagsh == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	pid_t *pids = (pid_t *)(lagsh->stamp + n);
+	int go[2], ready[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	lagsh->go = go[0];
+	pid_t mid = fork();
+	if (mid < 0)
+		die("fork: %s", strerror(errno));
+	if (mid == 0) {
+		close(go[1]);
+		close(ready[0]);
+		size_t stk = 16384;
+		char *stacks = mmap(NULL, (size_t)n * stk, PROT_READ | PROT_WRITE,
+		                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		int made = 0;
+		if (stacks != MAP_FAILED)
+			for (; made < n; made++) {
+				pid_t p = clone(lag_child, stacks + (size_t)(made + 1) * stk,
+				                CLONE_VM | SIGCHLD, (void *)(long)made);
+				if (p < 0)
+					break;
+				pids[made] = p;
+			}
+		int ok = made == n;
+		if (write(ready[1], &ok, sizeof ok) != (ssize_t)sizeof ok)
+			_exit(1);
+		_exit(0); /* the N children go to PID 1, alive */
+	}
+	close(go[0]);
+	close(ready[1]);
+	int ok = 0;
+	if (read(ready[0], &ok, sizeof ok) != (ssize_t)sizeof ok || !ok)
+		die("could not make %d children", n);
+	int st;
+	while (waitpid(mid, &st, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid: %s", strerror(errno));
+	/* let them all reach their read() */
+	struct timespec settle = {0, 200000000};
+	nanosleep(&settle, NULL);
+	long long c0 = cpu_ns(1);
+	double t0 = mono();
+	close(go[1]);
+	double dl = t0 + 60;
+	int k = 0;
+	while (k < n && mono() < dl) {
+		if (kill(pids[k], 0) < 0 && errno == ESRCH) {
+			k++;
+			continue;
+		}
+		struct timespec ts = {0, 20000};
+		nanosleep(&ts, NULL);
+	}
+	double t1 = mono();
+	long long c1 = cpu_ns(1);
+	double last = 0;
+	int stamped = 0;
+	for (int i = 0; i < n; i++)
+		if (lagsh->stamp[i] > 0) {
+			stamped++;
+			if (lagsh->stamp[i] > last)
+				last = lagsh->stamp[i];
+		}
+	FILE *f = fopen(out, "w");
+	if (!f)
+		die("open %s: %s", out, strerror(errno));
+	fprintf(f, "orphans=%d\nlag_ms=%.3f\nrelease_to_reaped_ms=%.3f\nlast_exit_ms=%.3f\npid1_cpu_ms=%.3f\n",
+	        n, (t1 - last) * 1e3, (t1 - t0) * 1e3, (last - t0) * 1e3, (double)(c1 - c0) / 1e6);
+	if (k < n || stamped < n)
+		fprintf(f, "error=%d of %d not reaped after 60 s (%d stamped)\n", n - k, n, stamped);
+	fclose(f);
+	return 0;
+}
+
 /* ---------- logging ---------- */
 
 static void fill_line(char *p, unsigned long no, int len)
@@ -1223,7 +1337,7 @@ static int cmd_logcheck(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		die("usage: benchtool tree|time|mkdirs|spawnloop|orphans|logpipe|logcheck ...");
+		die("usage: benchtool tree|time|mkdirs|spawnloop|orphans|orphanlag|logpipe|logcheck ...");
 	const char *c = argv[1];
 	argv++;
 	argc--;
@@ -1237,6 +1351,8 @@ int main(int argc, char **argv)
 		return cmd_spawnloop(argc, argv);
 	if (strcmp(c, "orphans") == 0)
 		return cmd_orphans(argc, argv);
+	if (strcmp(c, "orphanlag") == 0)
+		return cmd_orphanlag(argc, argv);
 	if (strcmp(c, "logpipe") == 0)
 		return cmd_logpipe(argc, argv);
 	if (strcmp(c, "logcheck") == 0)
