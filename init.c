@@ -97,6 +97,7 @@ void clock_tick(void)
 int stat_at(int dfd, const char *path, struct stat *st, int flags)
 {
 #if defined(SYS_newfstatat) && (defined(__x86_64__) || defined(__aarch64__))
+	/* only where libc's struct stat is the kernel's */
 	return (int)syscall(SYS_newfstatat, dfd, path, st, flags);
 #else
 	return fstatat(dfd, path, st, flags);
@@ -105,6 +106,7 @@ int stat_at(int dfd, const char *path, struct stat *st, int flags)
 
 int access_at(int dfd, const char *path, int how)
 {
+	/* faccessat exists on every architecture, with these 3 arguments */
 	return (int)syscall(SYS_faccessat, dfd, path, how);
 }
 
@@ -114,6 +116,8 @@ pid_t fork_raw(void)
 #ifdef SYS_fork
 	return (pid_t)syscall(SYS_fork);
 #else
+	/* aarch64, riscv64: flags first everywhere; the other arguments,
+	 * whose order differs, are all 0 */
 	return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 #endif
 }
@@ -121,7 +125,9 @@ pid_t fork_raw(void)
 /* Out of fds (EMFILE): raise our soft limit to the hard one, once. Many
  * services with loggers need many fds, but most machines never get
  * there, and then children need no limit put back at each start.
- * (Raw prlimit64: libc's setrlimit would sync threads we do not have.) */
+ * (Raw prlimit64: libc's setrlimit would sync threads we do not have.
+ * It takes 64-bit limits on every architecture.) */
+_Static_assert(sizeof(rlim_t) == 8, "prlimit64 needs a 64-bit struct rlimit");
 int more_fds(void)
 {
 	if (nofile_raised || syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &nofile0) < 0 ||
@@ -133,12 +139,23 @@ int more_fds(void)
 	return nofile_raised = 1;
 }
 
-/* Set a signal to its default action. */
-void sig_default(int sig)
+/* The kernel's signal set is 64 bits, 128 on MIPS: _NSIG is 65 or 129
+ * (musl and glibc alike), and the raw signal calls must pass its size.
+ * All ones or all zeros: the same in every word size and byte order. */
+const uint64_t ksig_all[2] = { ~(uint64_t)0, ~(uint64_t)0 }, ksig_none[2];
+
+int sigmask_set(const uint64_t *set)
 {
-	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; }
-		dfl = { 0 };  /* SIG_DFL */
-	syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+	return (int)syscall(SYS_rt_sigprocmask, SIG_SETMASK, set, NULL, KSIGSET_SIZE);
+}
+
+/* Set a signal to its default action. The kernel's struct sigaction
+ * differs (MIPS puts flags first, riscv64 has no restorer; 20 to 32
+ * bytes), but all zeros is SIG_DFL, no flags, empty mask in each. */
+int sig_default(int sig)
+{
+	static const uint64_t dfl[4];
+	return (int)syscall(SYS_rt_sigaction, sig, dfl, NULL, KSIGSET_SIZE);
 }
 
 /* Write all of buf: at offset off (pwrite), or where the file is when off
@@ -403,19 +420,17 @@ static int start_dir = -1;  /* where init was started: the main command runs the
  * group, and the terminal's foreground if init had it. */
 static pid_t start_process(char *const argv[], int own_group)
 {
-	static const uint64_t none = 0;
 	exec_errno = 0;
 	pid_t pid = vfork();
 	if (pid == 0) {
 		if (own_group && setpgid(0, 0) == 0 && isatty(0) && tcgetpgrp(0) == getpgid(getppid()))
 			tcsetpgrp(0, getpid());  /* SIGTTOU is still blocked here */
-		if (own_group && start_dir >= 0 && fchdir(start_dir) < 0) {
+		if ((own_group && start_dir >= 0 && fchdir(start_dir) < 0) ||
+		    sigmask_set(ksig_none) < 0 ||
+		    (nofile_raised && syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &nofile0, NULL) < 0)) {
 			exec_errno = errno;
 			_exit(126);
 		}
-		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
-		if (nofile_raised)
-			syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &nofile0, NULL);
 		execvp(argv[0], argv);
 		exec_errno = errno;
 		_exit(127);
@@ -450,14 +465,13 @@ static void __attribute__((noreturn)) emergency_shell(const char *why)
 		char *argv[] = { "/bin/sh", NULL };
 		pid_t pid = vfork();
 		if (pid == 0) {
-			static const uint64_t none = 0;
 			setsid();
 			int fd = open("/dev/console", O_RDWR);
 			if (fd >= 0) {
 				dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
 				ioctl(0, TIOCSCTTY, 1);
 			}
-			syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+			sigmask_set(ksig_none);  /* a shell even if this failed */
 			execv(argv[0], argv);
 			_exit(127);
 		}
@@ -529,6 +543,7 @@ static void signal_children(int sig)
 	pid_t me = getpid();
 	char buf[4096] __attribute__((aligned(8)));
 	long n;
+	/* getdents64: the same struct linux_dirent64 on every architecture */
 	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
 		for (long off = 0; off < n;) {
 			const char *name = buf + off + 19;
@@ -837,6 +852,7 @@ static const char *absolute(const char *path)
 	static char cwd[2][4096];
 	static int k;
 	char *buf = cwd[k++ & 1];
+	/* raw getcwd: the same on every architecture, and no malloc */
 	if (syscall(SYS_getcwd, buf, 4096) < 0 || strlen(buf) + strlen(path) + 2 > 4096)
 		return path;
 	strcat(buf, "/");
@@ -903,8 +919,8 @@ static int init_main(int argc, char **argv)
 	/* Signals first: block them all (kernel numbers, 64 bits, with the
 	 * raw syscall so libc cannot keep any back) before anything can
 	 * arrive; they are read from a signalfd in the loop. */
-	static const uint64_t all = ~(uint64_t)0;
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof all);
+	if (sigmask_set(ksig_all) < 0)
+		say_errno(NULL, "rt_sigprocmask", errno);
 
 	svdir = getenv("SVDIR");
 	rundir = getenv("SVRUN");
@@ -948,9 +964,9 @@ static int init_main(int argc, char **argv)
 
 	/* Dispositions are inherited across exec only as "ignored": reset
 	 * them all, so children start with every signal at its default. */
-	for (int sig = 1; sig <= 64; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sig_default(sig);
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig_default(sig) < 0)
+			say_errno(NULL, "rt_sigaction", errno);
 
 	if (mode == M_MACHINE)
 		machine_setup();
@@ -974,7 +990,7 @@ static int init_main(int argc, char **argv)
 	}
 
 
-	sigfd = (int)syscall(SYS_signalfd4, -1, &all, sizeof all, SFD_NONBLOCK | SFD_CLOEXEC);
+	sigfd = (int)syscall(SYS_signalfd4, -1, ksig_all, KSIGSET_SIZE, SFD_NONBLOCK | SFD_CLOEXEC);
 	devnull = openat(AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC);
 	if (sigfd < 0 || devnull < 0) {
 		say_errno(NULL, sigfd < 0 ? "signalfd" : "/dev/null", errno);

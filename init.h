@@ -163,7 +163,10 @@ int stat_at(int dfd, const char *path, struct stat *st, int flags);
 int access_at(int dfd, const char *path, int mode);
 pid_t fork_raw(void);
 int more_fds(void);
-void sig_default(int sig);
+int sig_default(int sig);
+#define KSIGSET_SIZE (_NSIG / 8)  /* the kernel's sigset_t: 8 bytes, 16 on MIPS */
+extern const uint64_t ksig_all[2], ksig_none[2];
+int sigmask_set(const uint64_t *set);  /* raw rt_sigprocmask(SIG_SETMASK) */
 void say(const char *who, const char *what, const char *cause);
 void say_errno(const char *who, const char *what, int err);
 const char *errstr(int err);

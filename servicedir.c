@@ -61,6 +61,7 @@ static int each_entry(int fd, void (*fn)(const char *, int, void *), void *arg)
 {
 	char buf[1024] __attribute__((aligned(8)));  /* small: the stack is memory too */
 	for (;;) {
+		/* the same struct linux_dirent64 on every architecture */
 		long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -317,14 +317,27 @@ static int move_fd(int from, int to)
 	return dup2(from, to) < 0 ? -1 : 0;
 }
 
+/* Where the kernel has setresuid32 (32-bit ARM, i386), the plain
+ * setresuid, setresgid and setgroups take 16-bit ids: 100000 would
+ * become 34464, 65535 would be -1 ("unchanged", so root stays root).
+ * Everywhere else the plain calls take 32-bit ids. (musl does the same.) */
+#ifdef SYS_setresuid32
+#define SYS_SETRESUID SYS_setresuid32
+#define SYS_SETRESGID SYS_setresgid32
+#define SYS_SETGROUPS SYS_setgroups32
+#else
+#define SYS_SETRESUID SYS_setresuid
+#define SYS_SETRESGID SYS_setresgid
+#define SYS_SETGROUPS SYS_setgroups
+#endif
+
 /* In the vfork child: only syscalls, no allocation, no stdio. The signal
  * mask is emptied with the raw syscall so that signals libc keeps for
  * itself are unblocked too; dispositions are already default (init reset
  * them at start and never installs a handler). */
 static void __attribute__((noreturn)) child(const struct spawn *sp)
 {
-	static const uint64_t none = 0;
-	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none) < 0 ||
+	if (sigmask_set(ksig_none) < 0 ||
 	    setsid() < 0 || fchdir(sp->dirfd) < 0 ||
 	    move_fd(sp->in >= 0 ? sp->in : devnull, 0) < 0 ||
 	    (sp->out >= 0 && (move_fd(sp->out, 1) < 0 || move_fd(sp->out, 2) < 0)) ||
@@ -332,14 +345,12 @@ static void __attribute__((noreturn)) child(const struct spawn *sp)
 	    (nofile_raised &&
 	     syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &nofile0, NULL) < 0))
 		goto fail;
-	if (sp->ru.set) {
-		/* raw syscalls: libc's versions would try to reach other
-		 * threads; this child has none and shares init's memory */
-		if (syscall(SYS_setgroups, (long)sp->ru.ngroups, sp->ru.groups) < 0 ||
-		    syscall(SYS_setresgid, sp->ru.gid, sp->ru.gid, sp->ru.gid) < 0 ||
-		    syscall(SYS_setresuid, sp->ru.uid, sp->ru.uid, sp->ru.uid) < 0)
-			goto fail;
-	}
+	/* raw calls: libc's would sync threads (3 KiB of musl) that this
+	 * child does not have; the 32-bit-id ones, see SYS_SETRESUID */
+	if (sp->ru.set && (syscall(SYS_SETGROUPS, (long)sp->ru.ngroups, sp->ru.groups) < 0 ||
+	    syscall(SYS_SETRESGID, sp->ru.gid, sp->ru.gid, sp->ru.gid) < 0 ||
+	    syscall(SYS_SETRESUID, sp->ru.uid, sp->ru.uid, sp->ru.uid) < 0))
+		goto fail;
 	execve(sp->prog, sp->argv, sp->envp ? sp->envp : environ);
 fail:
 	child_errno = errno;

@@ -167,6 +167,7 @@ static unsigned long lg_scan(char oldest[ARCHLEN + 1])
 	long got;
 	if (lseek(S.dirfd, 0, SEEK_SET) < 0)
 		return 0;
+	/* getdents64: the same struct linux_dirent64 on every architecture */
 	while ((got = syscall(SYS_getdents64, S.dirfd, b, sizeof b)) > 0) {
 		for (long off = 0; off < got;) {
 			/* linux_dirent64: ino, off, reclen, type, name */
