@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "checked.h"
 #define main init_main_unused
 #include "../../init.c"
 #undef main

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checked.h"
 #define main init_main_unused
 #define usage init_usage_unused  /* svctl.c has its own */
 #include "../../init.c"

@@ -1,7 +1,7 @@
 /* fuzz_supervise.c: the supervisor's state machine (supervise.c), with
  * the real servicedir.c and control.c around it, driven by a fuzzed
  * sequence of events. No process is ever started or signalled: vfork(),
- * kill() and pipe2() are replaced (macros, below) by fakes that hand out
+ * kill() and pipe2() are replaced by fakes (fakes.h) that hand out
  * made-up pids, record signals and keep a copy of each pipe's write end.
  *
  * A fixed SVDIR of service dirs with different files (log/, finish,
@@ -29,108 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- the fakes (before the sources: the macros rename their calls) ---- */
-
-#define FZ_PROCS 256
-static struct { pid_t pid; int alive, killed; } fz_proc[FZ_PROCS];
-static int fz_nproc;
-static pid_t fz_next_pid = 1000;
-
-static pid_t fz_vfork(void)
-{
-	if (fz_nproc == FZ_PROCS) {
-		errno = EAGAIN;
-		return -1;
-	}
-	fz_proc[fz_nproc].pid = fz_next_pid++;
-	fz_proc[fz_nproc].alive = 1;
-	fz_proc[fz_nproc].killed = 0;
-	return fz_proc[fz_nproc++].pid;
-}
-
-static int fz_find_proc(pid_t pid)
-{
-	for (int i = 0; i < fz_nproc; i++)
-		if (fz_proc[i].pid == pid && fz_proc[i].alive)
-			return i;
-	return -1;
-}
-
-static int fz_kill(pid_t pid, int sig)
-{
-	if (pid == 0 || pid == -1)
-		abort();  /* never everyone, never our own group */
-	int i = fz_find_proc(pid < 0 ? -pid : pid);
-	if (i < 0) {
-		errno = ESRCH;
-		return -1;
-	}
-	if (sig == SIGKILL)
-		fz_proc[i].killed = 1;
-	return 0;
-}
-
-/* read end -> a copy of the write end, for events 3 and 4 */
-#define FZ_FDS 1024
-static int fz_wcopy[FZ_FDS];
-/* who holds an fd: 1 the code under test (a pipe end it made), 2 the
- * harness (a copy of a write end) */
-static char fz_owner[FZ_FDS];
-
-static int fz_pipe2(int p[2], int flags)
-{
-	if (pipe2(p, flags) < 0)
-		return -1;
-	if (p[0] < FZ_FDS && p[1] < FZ_FDS) {
-		if (fz_wcopy[p[0]] > 0) {
-			fz_owner[fz_wcopy[p[0]]] = 0;
-			close(fz_wcopy[p[0]]);
-		}
-		fz_wcopy[p[0]] = fcntl(p[1], F_DUPFD_CLOEXEC, 3);
-		fz_owner[p[0]] = fz_owner[p[1]] = 1;
-		if (fz_wcopy[p[0]] > 0 && fz_wcopy[p[0]] < FZ_FDS)
-			fz_owner[fz_wcopy[p[0]]] = 2;
-	}
-	return 0;
-}
-
-/* The code under test never closes an fd that is not open (a double
- * close), nor one of the harness's. */
-static int fz_close(int fd)
-{
-	if (fd >= 0 && fd < FZ_FDS && fz_owner[fd] == 2) {
-		fprintf(stderr, "fuzz_supervise: the code closed fd %d, not its own\n", fd);
-		abort();
-	}
-	if (fcntl(fd, F_GETFD) < 0) {
-		fprintf(stderr, "fuzz_supervise: the code closed fd %d, which is not open\n", fd);
-		abort();
-	}
-	if (fd >= 0 && fd < FZ_FDS)
-		fz_owner[fd] = 0;
-	return close(fd);
-}
-
-#define vfork fz_vfork
-#define kill fz_kill
-#define pipe2 fz_pipe2
-#define close fz_close
-
-#define main init_main_unused
-#include "../../init.c"
-#undef main
-#include "../../supervise.c"
-#include "../../servicedir.c"
-#include "../../control.c"
-#undef vfork
-#undef kill
-#undef pipe2
-#undef close
-
-#define FUZZ_HAVE_SUPERVISE
-#define FUZZ_HAVE_SERVICEDIR
-#define FUZZ_HAVE_CONTROL
-#include "stubs.h"
+#include "fakes.h"
 
 /* ---- the service dirs ---- */
 
@@ -200,74 +99,7 @@ static void fz_enable(int k, int on)
 		unlink(path);
 }
 
-/* ---- the invariants ---- */
-
-#define CHECK(cond) do { if (!(cond)) { \
-	fprintf(stderr, "fuzz_supervise: invariant failed: %s (line %d)\n", #cond, __LINE__); \
-	abort(); } } while (0)
-
-static void check(void)
-{
-	int services = 0;
-	for (int fd = 0; fd < 3; fd++)
-		CHECK(fcntl(fd, F_GETFD) >= 0);  /* init never closes 0, 1, 2 */
-	CHECK(nslot >= 0 && nslot <= MAXSLOT);
-	CHECK(nslot == 0 || (svc[nslot - 1].flags & F_USED));
-	for (int i = 0; i < nslot; i++) {
-		struct service *s = &svc[i];
-		if (!(s->flags & F_USED)) {
-			/* the event loop polls svc[i].notify of every slot below
-			 * nslot, used or not */
-			CHECK(s->notify < 0);
-			continue;
-		}
-		CHECK(s->state <= S_FATAL);
-		if (!(s->flags & F_LOGGER))
-			services++;
-		if (s->state == S_STARTING || s->state == S_UP || s->state == S_STOPPING ||
-		    s->state == S_FINISHING) {
-			CHECK(s->pid > 0);
-			CHECK(fz_find_proc(s->pid) >= 0);
-		}
-		if (s->deadline)
-			CHECK(s->state == S_STOPPING || s->state == S_FINISHING ||
-			      s->state == S_BACKOFF);
-		if (s->peer >= 0) {
-			CHECK(s->peer < nslot);
-			struct service *p = &svc[s->peer];
-			CHECK(p->flags & F_USED);
-			CHECK(p->peer == i);
-			CHECK(((p->flags ^ s->flags) & F_LOGGER) != 0);
-		} else {
-			CHECK(!(s->flags & F_LOGGER));
-		}
-		int16_t fds[3] = { s->notify, s->logpipe[0], s->logpipe[1] };
-		for (int k = 0; k < 3; k++)
-			if (fds[k] >= 0)
-				CHECK(fds[k] > 2 && fcntl(fds[k], F_GETFD) >= 0);
-	}
-	CHECK(services == nservices);
-	/* every process init started is still in its table */
-	for (int j = 0; j < fz_nproc; j++) {
-		if (!fz_proc[j].alive)
-			continue;
-		int found = 0;
-		for (int i = 0; i < nslot; i++)
-			found |= (svc[i].flags & F_USED) && svc[i].pid == fz_proc[j].pid;
-		CHECK(found);
-	}
-}
-
 /* ---- setup, reset ---- */
-
-static int64_t fz_time;
-
-static void fz_set_time(int64_t t)
-{
-	fz_time = t;
-	now_cached = t;
-	now_stale = 0;
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -287,51 +119,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* After fz_reset(): a pipe end the code made and did not close, though no
- * slot holds it any more, is a leak. (A count of open fds would not do:
- * libFuzzer's symbolizer opens pipes of its own now and then.) */
-static void fz_check_leaks(void)
-{
-	for (int fd = 0; fd < FZ_FDS; fd++)
-		if (fz_owner[fd] == 1 && fcntl(fd, F_GETFD) >= 0) {
-			fprintf(stderr, "fuzz_supervise: fd %d leaked (a pipe end no slot holds)\n", fd);
-			abort();
-		}
-	memset(fz_owner, 0, sizeof fz_owner);
-}
-
-/* Forget everything: the table, the fakes, the flags of the pieces. */
+/* Forget everything, and enable the services as at the start. */
 static void fz_reset(void)
 {
-	for (int i = 0; i < nslot; i++) {
-		svdir_unwatch(&svc[i]);
-		if (svc[i].flags & F_USED) {
-			int16_t fds[3] = { svc[i].notify, svc[i].logpipe[0], svc[i].logpipe[1] };
-			for (int k = 0; k < 3; k++)
-				if (fds[k] >= 0) {
-					close(fds[k]);
-					fz_owner[fds[k]] = 0;
-				}
-		}
-	}
-	memset(svc, 0, sizeof svc);
-	nslot = 0;
-	nservices = 0;
-	free_hint = 0;
-	memset(pid_hint, 0, sizeof pid_hint);
-	shutting_down = 0;
-	for (int fd = 0; fd < FZ_FDS; fd++)
-		if (fz_wcopy[fd] > 0) {
-			close(fz_wcopy[fd]);
-			fz_owner[fz_wcopy[fd]] = 0;
-			fz_wcopy[fd] = 0;
-		}
-	fz_nproc = 0;
+	fz_reset_table();
 	for (int k = 0; k < FZ_NSVC; k++)
 		fz_enable(k, k != 7);  /* h starts disabled */
-	char buf[4096];
-	while (read(inofd, buf, sizeof buf) > 0)
-		;
+	fz_drain_inotify();
 }
 
 static const char *const fz_cmds[] = {

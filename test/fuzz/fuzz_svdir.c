@@ -39,6 +39,7 @@ static int fuzz_open(const char *path, int flags, ...)
 }
 #define open fuzz_open
 
+#include "checked.h"
 #define main init_main_unused
 #include "../../init.c"
 #undef main

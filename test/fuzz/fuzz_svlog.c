@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checked.h"
 #define main init_main_unused
 #include "../../init.c"
 #undef main

@@ -3,7 +3,8 @@
 #
 #   test/fuzz/run.sh [-t SECS] [-o DIR] [-c CORPUS] [NAME...]
 #
-#   NAME     control, svdir, status, svlog, supervise (default: all)
+#   NAME     control, svdir, status, svlog, supervise, names, rundir, loop
+#            (default: all)
 #   -t SECS  time per fuzzer (default 20)
 #   -o DIR   where binaries, corpora and crash files go (default: a temp
 #            dir, removed at the end unless something crashed)
@@ -29,7 +30,7 @@ while getopts t:o:c: opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- control svdir status svlog supervise
+[ $# -gt 0 ] || set -- control svdir status svlog supervise names rundir loop
 
 CC=${FUZZ_CC:-clang}
 if ! command -v "$CC" >/dev/null 2>&1; then
@@ -81,7 +82,7 @@ for name in "$@"; do
 	unit=10 mask=0
 	case $name in
 	svlog) unit=0 mask=2 ;;
-	status) mask=2 ;;
+	status|rundir) mask=2 ;;
 	esac
 	# shellcheck disable=SC2086
 	timeout -s KILL $((secs + 60)) \

@@ -5,7 +5,8 @@
 # files live in the repository.
 set -eu
 d=$1
-mkdir -p "$d/control" "$d/svdir" "$d/svlog" "$d/status" "$d/supervise"
+mkdir -p "$d/control" "$d/svdir" "$d/svlog" "$d/status" "$d/supervise" \
+	"$d/names" "$d/rundir" "$d/loop"
 
 # control: byte 0 is the piece size (see fuzz_control.c), then FIFO bytes
 c=$d/control
@@ -16,6 +17,9 @@ printf '\002kill x\nusr1 web\nwinch db @4294967295\n' >"$c/signals"
 printf '\005up\nup nope @1\nup web db\nfoo web\n@1\nup web @x\nup web @99999999999\n' >"$c/bad"
 printf '\007up w\000eb\nup web\r\n\tdown\tweb\t@3\t\n' >"$c/blanks"
 head -c 5000 /dev/zero | tr '\0' 'a' | sed 's/^/\x04/' >"$c/long"
+# lines longer than the buffer, then good ones; one split across reads
+{ printf '\000'; head -c 700 /dev/zero | tr '\0' 'u'; printf '\nup web @1\n'; } >"$c/long2"
+{ printf '\001up web'; head -c 3000 /dev/zero | tr '\0' ' '; printf ' @9\ndown db\n'; } >"$c/long3"
 
 # svdir: records TYPE LEN BYTES (see fuzz_svdir.c); types:
 # 0 run 1 finish 2 timeout-kill 3 timeout-finish 4 max-failures
@@ -58,3 +62,52 @@ ev() { printf "\\$(printf %o "$1")\\$(printf %o "$2")\\$(printf %o "$3")"; }
 { ev 5 0 2; ev 2 255 0; ev 1 5 0; ev 1 5 1; ev 5 0 2; ev 6 0 0; } >"$p/log-gone-back"
 { ev 0 2 3; ev 1 4 0; ev 2 10 0; ev 1 0 0; ev 0 3 3; ev 1 1 0; } >"$p/restart-finish"
 { ev 5 0 5; ev 5 0 6; ev 1 5 0; ev 7 0 0; ev 2 200 0; ev 1 5 0; ev 1 5 1; } >"$p/gone-shutdown"
+
+# names: records OP LEN BYTES (see fuzz_names.c); the reproducers of
+# attacks: a 200-byte dir name (it smashed init's stack), a symlink with a
+# 150-byte name, a FIFO and a file in SVDIR, a symlink loop, a service dir
+# whose timeout-kill is a FIFO, one whose run is a dir, links to / and .
+n=$d/names
+A200=$(head -c 200 /dev/zero | tr '\0' A)
+B150=$(head -c 150 /dev/zero | tr '\0' B)
+printf '\000\310%s' "$A200" >"$n/long-dir"
+printf '\001\227\226%s\000' "$B150" >"$n/long-link"
+{ printf '\001\227\226%s\000' "$B150"; printf '\006\000\007\000'; } >"$n/long-link-scan"
+printf '\003\004fifo\002\004file\006\000' >"$n/fifo-file"
+printf '\001\006\004loop\006\001\004\004good\000\007\000' >"$n/loop-good"
+printf '\001\006\004fifo\001\006\000' >"$n/fifo-timeout-kill"
+printf '\001\006\004rdir\002\001\002\003dot\005' >"$n/rundir-dot"
+printf '\001\006\004root/\000\005\005esc\033[' >"$n/root-rename"
+printf '\000\004a\nb\000\004\001x\177y\006\000' >"$n/control-bytes"
+
+# rundir: kinds, selector, fix-up flag, then the status file (fuzz_rundir.c)
+r=$d/rundir
+printf '\000\000\001' >"$r/empty-status"
+printf '\020\000\001' >"$r/fifo-status"
+printf '\002\000\001' >"$r/fifo-pid"
+printf '\011\004\001' >"$r/links-up"
+printf '\000\202\001' >"$r/fifo-control"
+printf '\060\050\001' >"$r/zero-status-wait"
+# a status file whose one service has a name with escape codes and quotes
+python3 - "$r/escape-names" <<'PY' 2>/dev/null || true
+import struct, sys
+head = struct.pack('<5I', 0, 0x31737673, 128, 1, 0) + b'\0' * (64 * 4) + struct.pack('<i', 1)
+name = b'\x1b]0;pwned\x07"},{"x":1\n'
+slot = bytearray(128)
+struct.pack_into('<H', slot, 54, 1)  # flags: F_USED
+slot[60:60 + len(name)] = name       # name (offsets of struct service)
+open(sys.argv[1], 'wb').write(b'\000\000\001' + head + bytes(slot))
+PY
+
+# loop: byte 0 (who ignores TERM), then events OP X Y (fuzz_loop.c); the
+# attacks: a 200-byte dir (Y=10), a 150-byte symlink (11), a FIFO as
+# timeout-kill (8), a logger that ignores TERM (9), long FIFO lines
+l=$d/loop
+ev() { printf "\\$(printf %o "$1")\\$(printf %o "$2")\\$(printf %o "$3")"; }
+{ printf '\000'; ev 5 0 10; ev 2 0 0; ev 5 0 11; ev 2 0 0; ev 6 0 0; ev 2 0 0; } >"$l/long-names"
+{ printf '\000'; ev 5 0 8; ev 2 0 0; ev 0 0 8; ev 2 0 0; } >"$l/fifo-timeout-kill"
+{ printf '\000'; ev 5 0 9; ev 2 0 0; ev 2 0 0; ev 0 1 9; ev 2 255 1; ev 2 255 1; } >"$l/stubborn-logger"
+{ printf '\377'; ev 0 0 0; ev 3 0 0; ev 2 9 1; ev 6 1 0; ev 2 255 1; } >"$l/ignore-term"
+{ printf '\000'; ev 7 200 0; head -c 200 /dev/zero | tr '\0' x; ev 7 255 0; head -c 255 /dev/zero | tr '\0' y;
+  ev 7 100 0; head -c 99 /dev/zero | tr '\0' z; printf '\n'; ev 0 1 0; ev 2 0 0; } >"$l/long-lines"
+{ printf '\000'; ev 0 0 7; ev 1 1 0; ev 2 50 1; ev 0 2 2; ev 4 0 0; ev 6 0 0; ev 6 7 0; ev 0 10 0; } >"$l/mixed"

@@ -34,6 +34,18 @@ void svc_dirty(struct service *s) { (void)s; }
 void svc_log_check(struct service *s) { (void)s; }
 struct service *svc_new(const char *name) { (void)name; return NULL; }
 const char *svc_label(const struct service *s) { return s->name; }
+void svc_set_ready(struct service *s) { (void)s; }
+void svc_error(struct service *s, const char *what, const char *cause)
+{
+	(void)s, (void)what, (void)cause;
+}
+void svc_fail(struct service *s, const char *what, const char *cause)
+{
+	say(svc_label(s), what, cause);
+}
+void svc_text(struct service *s, int table, const char *text) { (void)s, (void)table, (void)text; }
+const char *svc_text_of(const struct service *s, int table) { (void)s, (void)table; return NULL; }
+void svc_oom_kill(struct service *s) { (void)s; }
 /* like the real one: services only, by name */
 struct service *svc_find(const char *name)
 {
@@ -59,7 +71,7 @@ int svdir_read_config(struct service *s, int dirfd, struct runas *ru, char ***en
 	(void)s, (void)dirfd, (void)ru, (void)envp;
 	return -1;
 }
-int svdir_open_service(const struct service *s) { (void)s; return -1; }
+int svdir_open_service(struct service *s) { (void)s; return -1; }
 int svdir_open_service_quiet(const struct service *s) { (void)s; return -1; }
 int svdir_expected_exit(const struct service *s, int code) { (void)s; return code == 0; }
 int svdir_transient(int err) { (void)err; return 0; }
@@ -73,6 +85,7 @@ int control_fd(void) { return -1; }
 void control_input(void) {}
 void status_dirty(int slot) { (void)slot; }
 void status_flush(void) {}
+void status_write(const void *rec, size_t len, size_t off) { (void)rec, (void)len, (void)off; }
 #endif
 
 #ifndef FUZZ_HAVE_SVCTL
