@@ -144,7 +144,9 @@ static int fz_openat(int dfd, const char *path, int flags, ...)
 #undef main
 #include "../../supervise.c"
 #include "../../servicedir.c"
+#define close_fd control_close_fd  /* supervise.c has one too */
 #include "../../control.c"
+#undef close_fd
 #undef openat
 #undef vfork
 #undef kill

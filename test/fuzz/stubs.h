@@ -77,6 +77,8 @@ int svdir_expected_exit(const struct service *s, int code) { (void)s; return cod
 int svdir_transient(int err) { (void)err; return 0; }
 void svdir_watch(const struct service *s) { (void)s; }
 void svdir_unwatch(const struct service *s) { (void)s; }
+int svdir_add_watch(const char *path, uint32_t mask) { (void)path, (void)mask; return -1; }
+void svdir_rm_watch(int wd) { (void)wd; }
 #endif
 
 #ifndef FUZZ_HAVE_CONTROL
@@ -86,6 +88,10 @@ void control_input(void) {}
 void status_dirty(int slot) { (void)slot; }
 void status_flush(void) {}
 void status_write(const void *rec, size_t len, size_t off) { (void)rec, (void)len, (void)off; }
+void control_say(const char *after) { (void)after; }
+void control_lost(void) {}
+void control_close(void) {}
+int control_wd(void) { return -1; }
 #endif
 
 #ifndef FUZZ_HAVE_SVCTL
