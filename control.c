@@ -295,11 +295,13 @@ void control_input(void)
 	static size_t have;
 	static int skipping;  /* inside an over-long line: drop to its end */
 	for (;;) {
-		ssize_t n = read(ctlfd, buf + have, sizeof buf - 1 - have);
+		size_t room = sizeof buf - 1 - have;
+		ssize_t n = read(ctlfd, buf + have, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return;
+		int drained = (size_t)n < room;  /* a pipe gives all it holds */
 		have += (size_t)n;
 		char *start = buf, *nl;
 		while ((nl = memchr(start, '\n', have - (size_t)(start - buf)))) {
@@ -317,5 +319,7 @@ void control_input(void)
 			skipping = 1;
 			have = 0;
 		}
+		if (drained)
+			return;  /* no read just to see EAGAIN */
 	}
 }

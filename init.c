@@ -485,10 +485,49 @@ static void __attribute__((noreturn)) emergency_shell(const char *why)
 	}
 }
 
-/* ---- reaping ---- */
+/* ---- reaping ----
+ * A SIGCHLD names the child that ended: that one is reaped at once, by
+ * pid, which the kernel looks up directly. Waiting for any child instead
+ * walks the list of all of them (1000 services: a few hundred
+ * microseconds); that walk is still needed, since one SIGCHLD may stand
+ * for several children (signals coalesce), but it comes later in the
+ * turn of the loop (sweep), after the status file has been written. */
 
-static void reap(void)
+static int sweep_due;
+
+static void reaped(pid_t pid, int st)
 {
+	if (pid == main_pid) {
+		main_pid = 0;
+		main_status = st;
+		request_shutdown('x');
+	} else if (pid == script_pid) {
+		script_pid = 0;
+		if (phase == P_BOOT) {
+			phase = P_RUN;
+			booting = 0;
+			svdir_scan();
+		}
+	} else {
+		svc_reaped(pid, st);
+	}
+}
+
+static void reap_one(pid_t pid)
+{
+	int st;
+	pid_t r;
+	while ((r = waitpid(pid, &st, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r > 0)
+		reaped(r, st);
+	sweep_due = 1;
+}
+
+/* Reap every child that has ended; returns how many. */
+static int reap(void)
+{
+	int n = 0;
 	for (;;) {
 		int st;
 		pid_t pid = waitpid(-1, &st, WNOHANG);
@@ -496,22 +535,10 @@ static void reap(void)
 			continue;
 		if (pid <= 0) {
 			no_children = pid < 0;  /* ECHILD */
-			return;
+			return n;
 		}
-		if (pid == main_pid) {
-			main_pid = 0;
-			main_status = st;
-			request_shutdown('x');
-		} else if (pid == script_pid) {
-			script_pid = 0;
-			if (phase == P_BOOT) {
-				phase = P_RUN;
-				booting = 0;
-				svdir_scan();
-			}
-		} else {
-			svc_reaped(pid, st);
-		}
+		reaped(pid, st);
+		n++;
 	}
 }
 
@@ -711,7 +738,7 @@ static int forwarded(int sig)
 	       sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGWINCH;
 }
 
-static void on_signal(int sig)
+static void on_signal(int sig, pid_t pid)
 {
 	if (main_pid > 0 && forwarded(sig)) {
 		kill(main_pid, sig);
@@ -719,7 +746,7 @@ static void on_signal(int sig)
 	}
 	switch (sig) {
 	case SIGCHLD:
-		reap();
+		reap_one(pid);
 		break;
 	case SIGHUP:
 		svdir_scan();
@@ -758,7 +785,7 @@ static void signals_input(void)
 		if (n <= 0)
 			return;
 		for (size_t i = 0; i < (size_t)n / sizeof si[0]; i++)
-			on_signal((int)si[i].ssi_signo);
+			on_signal((int)si[i].ssi_signo, (pid_t)si[i].ssi_pid);
 		if ((size_t)n < sizeof si)
 			return;  /* drained: no read just to see EAGAIN */
 	}
@@ -777,6 +804,11 @@ static void __attribute__((noreturn)) run(void)
 			next = earliest(next, kill_deadline);
 		}
 		status_flush();
+		if (sweep_due) {  /* see reap_one() */
+			sweep_due = 0;
+			if (reap() > 0)
+				continue;  /* act on those first: no sleep yet */
+		}
 		int nfds = 0;
 		fds[nfds++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
 		fds[nfds++] = (struct pollfd){ .fd = control_fd(), .events = POLLIN };
