@@ -338,6 +338,34 @@ int parse_uint(const char *s, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+/* A 64-bit number, "unlimited" (all ones) and, with suffix, K, M or G
+ * after it (powers of 1024). */
+int parse_size(const char *s, int suffix, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!strcmp(s, "unlimited")) {
+		*out = ~(uint64_t)0;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	const char *k = suffix && *s ? strchr("KMG", *s) : NULL;
+	if (k && !s[1]) {
+		int shift = 10 * (int)(k - "KMG" + 1);
+		if (v > UINT64_MAX >> shift)
+			return -1;
+		v <<= shift;
+		s++;
+	}
+	*out = v;
+	return *s ? -1 : 0;
+}
+
 int valid_name(const char *name)
 {
 	size_t n = 0;
@@ -659,8 +687,10 @@ static void __attribute__((noreturn)) finish_shutdown(void)
 	if (main_status >= 0)
 		code = WIFEXITED(main_status) ? WEXITSTATUS(main_status) :
 		       128 + WTERMSIG(main_status);
-	if (mode != M_MACHINE)
+	if (mode != M_MACHINE) {
+		cgroup_cleanup();
 		exit(code);
+	}
 	sync();
 	unmount_all();
 	/* a main command that ended (`x`) powers the machine off */
@@ -795,8 +825,8 @@ static void signals_input(void)
 
 static void __attribute__((noreturn)) run(void)
 {
-	static struct pollfd fds[3 + MAXSLOT];
-	static int16_t owner[3 + MAXSLOT];  /* slot of each readiness fd */
+	static struct pollfd fds[4 + MAXSLOT];
+	static int16_t owner[4 + MAXSLOT];  /* slot of each readiness fd */
 	for (;;) {
 		int64_t next = deadlines(), timeout = -1;
 		if (shutting_down) {
@@ -813,6 +843,7 @@ static void __attribute__((noreturn)) run(void)
 		fds[nfds++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
 		fds[nfds++] = (struct pollfd){ .fd = control_fd(), .events = POLLIN };
 		fds[nfds++] = (struct pollfd){ .fd = svdir_watch_fd(), .events = POLLIN };
+		fds[nfds++] = (struct pollfd){ .fd = cgroup_watch_fd(), .events = POLLIN };
 		for (int i = 0; nnotify && i < nslot; i++)
 			if (svc[i].notify >= 0) {
 				owner[nfds] = (int16_t)i;
@@ -834,7 +865,9 @@ static void __attribute__((noreturn)) run(void)
 			control_input();
 		if (fds[2].revents)
 			svdir_inotify_input();
-		for (int i = 3; i < nfds; i++)
+		if (fds[3].revents)
+			cgroup_input();
+		for (int i = 4; i < nfds; i++)
 			if (fds[i].revents && svc[owner[i]].notify == fds[i].fd)
 				svc_ready_input(&svc[owner[i]]);
 	}
@@ -863,6 +896,7 @@ static void machine_setup(void)
 	mount_if("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
 	mount_if("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=666");
 	mount_if("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	mount_if("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	/* the kernel gives init the console as 0, 1, 2 only if /dev/console
 	 * existed before devtmpfs: make sure they are there now */
 	if (fcntl(0, F_GETFD) < 0 || fcntl(1, F_GETFD) < 0 || fcntl(2, F_GETFD) < 0) {
@@ -1046,6 +1080,7 @@ static int init_main(int argc, char **argv)
 			    "running without control (svctl)");
 	if (ctl == -2)
 		booting = 1;  /* SVDIR is never read */
+	cgroup_setup(mode == M_MACHINE);
 	if (cmd) {
 		main_pid = start_process(cmd, 1);
 		if (start_dir >= 0)  /* no longer needed: let its filesystem go */

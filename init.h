@@ -4,6 +4,7 @@
  *   supervise.c   the per-service state machine: start, stop, reap, backoff
  *   servicedir.c  reading SVDIR and the files of one service dir
  *   control.c     RUNDIR: the control FIFO and the status file
+ *   cgroup.c      a cgroup v2 per service and logger
  *   svctl.c       the control client
  *   svlog.c       the logger
  */
@@ -71,12 +72,20 @@ struct service {
 };
 _Static_assert(sizeof(struct service) == 128, "the slot table is memory: keep slots small");
 
-/* Who a process runs as (file `user`); filled at each start. */
+/* Who a process runs as (file `user`) and with which limits (`limits`,
+ * and for its cgroup `memory-max`, `pids-max`, `cpu-weight`); filled at
+ * each start. */
+struct rlim { uint64_t cur, max; int res; };  /* prlimit64's layout first */
+enum { CG_MEMORY, CG_PIDS, CG_CPU, CG_N };
 struct runas {
 	int set, ngroups;
 	uid_t uid;
 	gid_t gid;
 	gid_t groups[64];
+	int nlimits;
+	struct rlim limit[10];
+	unsigned cgset;           /* CG_* bits: cg[] values given */
+	uint64_t cg[CG_N];
 };
 
 /* Header at offset 0 of RUNDIR/status; slots follow. A svctl waiting
@@ -177,6 +186,7 @@ int write_all(int fd, const void *buf, size_t len);
 int pwrite_all(int fd, const void *buf, size_t len, off_t off);
 int mkdir_p(const char *dir);
 int parse_uint(const char *s, uint32_t max, uint32_t *out);
+int parse_size(const char *s, int suffix, uint64_t *out);
 char *fmt_uint(char *p, uint64_t v);
 char *fmt_int(char *p, int64_t v);
 const char *join(char *buf, const char *dir, const char *file);
@@ -202,6 +212,8 @@ void svc_dirty(struct service *s);
 struct service *svc_find(const char *name);
 struct service *svc_new(const char *name);
 void svc_log_check(struct service *s);
+void svc_emptied(struct service *s);
+int limits_apply(const struct runas *ru);
 const char *svc_label(const struct service *s);
 void svc_set_ready(struct service *s);
 void svc_fail(struct service *s, const char *what, const char *cause);
@@ -225,6 +237,24 @@ void svdir_watch(const struct service *s);
 void svdir_unwatch(const struct service *s);
 int svdir_add_watch(const char *path, uint32_t mask);
 void svdir_rm_watch(int wd);
+
+void each_line(const char *path, int (*fn)(char *line, void *arg), void *arg);
+
+/* ---- cgroup.c ---- */
+void cgroup_setup(int machine);
+int cgroup_watch_fd(void);
+void cgroup_input(void);
+const char *cgroup_of(char *buf, const char *proc);
+int64_t cgroup_stat(const char *dir, const char *file, const char *key);
+int cgroup_enter_fd(struct service *s);
+void cgroup_apply(struct service *s, const struct runas *ru);
+extern const char cgroup_files[CG_N][11];
+int cgroup_busy(struct service *s);
+int cgroup_oom(struct service *s);
+void cgroup_signal(struct service *s, int sig);
+void cgroup_kill(struct service *s);
+void cgroup_forget(struct service *s);
+void cgroup_cleanup(void);
 
 /* ---- control.c ---- */
 int control_open(void);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -466,7 +467,7 @@ static void read_number(struct config *c, const char *file, uint32_t max, uint32
 
 /* Call fn on each line of path; lines over 1 KiB are skipped. Stops when
  * fn returns nonzero. */
-static void each_line(const char *path, int (*fn)(char *line, void *arg), void *arg)
+void each_line(const char *path, int (*fn)(char *line, void *arg), void *arg)
 {
 	char buf[1024];
 	size_t have = 0;
@@ -604,6 +605,63 @@ static void read_user(struct config *c)
 	ru->set = 1;
 }
 
+/* limits: "NAME SOFT[:HARD]" a line, as setrlimit(2) takes them */
+static void read_limits(struct config *c)
+{
+	static const char names[] = "as\0core\0cpu\0data\0fsize\0memlock\0nofile\0nproc\0rss\0stack";
+	static const uint8_t res[] = {
+		RLIMIT_AS, RLIMIT_CORE, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_FSIZE,
+		RLIMIT_MEMLOCK, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_RSS, RLIMIT_STACK,
+	};
+	char buf[1024], *name, *soft, *hard;
+	if (slurp(c->dfd, "limits", buf, sizeof buf) < 0) {
+		cannot_read(c->s, "limits");
+		c->bad = 1;
+		return;
+	}
+	struct runas *ru = c->ru;
+	for (name = strtok(buf, " \t\r\n"); name; name = strtok(NULL, " \t\r\n")) {
+		const char *n = names;
+		size_t k = 0;
+		while (k < 10 && strcmp(n, name))
+			n += strlen(n) + 1, k++;
+		if (k == 10 || !(soft = strtok(NULL, " \t\r\n"))) {
+			invalid(c, "limits", name);
+			return;
+		}
+		struct rlim *l = &ru->limit[ru->nlimits];
+		if ((hard = strchr(soft, ':')))
+			*hard++ = 0;
+		if (parse_size(soft, 0, &l->cur) < 0 || parse_size(hard ? hard : soft, 0, &l->max) < 0 ||
+		    l->cur > l->max) {
+			if (hard)
+				hard[-1] = ':';
+			invalid(c, "limits", soft);
+			return;
+		}
+		l->res = res[k];
+		ru->nlimits += ru->nlimits < 9;
+	}
+}
+
+/* memory-max (bytes, or K, M, G), pids-max, cpu-weight (1-10000) */
+static void read_cgroup_limit(struct config *c, const char *file, int k)
+{
+	char buf[64];
+	uint64_t n;
+	if (slurp(c->dfd, file, buf, sizeof buf) < 0) {
+		cannot_read(c->s, file);
+		c->bad = 1;
+		return;
+	}
+	char *w = first_line(buf);
+	if (parse_size(w, k == CG_MEMORY, &n) < 0 || n == ~(uint64_t)0 ||
+	    (k == CG_CPU && (n < 1 || n > 10000)))
+		invalid(c, file, w);
+	c->ru->cg[k] = n;
+	c->ru->cgset |= 1u << k;
+}
+
 /* Is code listed in the exitcodes text? -1 if the text is invalid. */
 static int listed(char *text, int code, const char **bad)
 {
@@ -684,6 +742,8 @@ static void read_file(const char *name, int type, void *arg)
 		s->notify_fd = (int16_t)v;
 	} else if (!strcmp(name, "exitcodes")) {
 		read_exitcodes(c);
+	} else if (!strcmp(name, "limits")) {
+		read_limits(c);
 	} else if (!strcmp(name, "down-signal") || !strcmp(name, "restart")) {
 		if (slurp(c->dfd, name, buf, sizeof buf) < 0) {
 			cannot_read(s, name);
@@ -706,6 +766,10 @@ static void read_file(const char *name, int type, void *arg)
 		} else {
 			invalid(c, name, w);
 		}
+	} else {
+		for (int k = 0; k < CG_N; k++)
+			if (!strcmp(name, cgroup_files[k]))
+				read_cgroup_limit(c, name, k);
 	}
 }
 

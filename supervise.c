@@ -242,6 +242,7 @@ struct service *svc_new(const char *name)
 static void slot_free(struct service *s)
 {
 	svdir_unwatch(s);
+	cgroup_forget(s);
 	memset(s, 0, sizeof *s);
 	s->peer = s->notify = s->logpipe[0] = s->logpipe[1] = -1;
 	svc_dirty(s);
@@ -299,6 +300,7 @@ struct spawn {
 	char **envp;
 	int dirfd;                 /* the service dir: cwd of the child */
 	int in, out;               /* fds for 0 and 1+2; -1 keeps init's */
+	int cgroup;                /* cgroup.procs to enter, or -1 */
 	int notify_w, notify_to;   /* readiness pipe and its number in the child */
 	struct runas ru;
 };
@@ -337,7 +339,8 @@ static int move_fd(int from, int to)
  * them at start and never installs a handler). */
 static void __attribute__((noreturn)) child(const struct spawn *sp)
 {
-	if (sigmask_set(ksig_none) < 0 ||
+	if ((sp->cgroup >= 0 && write(sp->cgroup, "0", 1) != 1) ||
+	    sigmask_set(ksig_none) < 0 ||
 	    setsid() < 0 || fchdir(sp->dirfd) < 0 ||
 	    move_fd(sp->in >= 0 ? sp->in : devnull, 0) < 0 ||
 	    (sp->out >= 0 && (move_fd(sp->out, 1) < 0 || move_fd(sp->out, 2) < 0)) ||
@@ -347,14 +350,25 @@ static void __attribute__((noreturn)) child(const struct spawn *sp)
 		goto fail;
 	/* raw calls: libc's would sync threads (3 KiB of musl) that this
 	 * child does not have; the 32-bit-id ones, see SYS_SETRESUID */
-	if (sp->ru.set && (syscall(SYS_SETGROUPS, (long)sp->ru.ngroups, sp->ru.groups) < 0 ||
+	if (limits_apply(&sp->ru) < 0 ||
+	    (sp->ru.set && (syscall(SYS_SETGROUPS, (long)sp->ru.ngroups, sp->ru.groups) < 0 ||
 	    syscall(SYS_SETRESGID, sp->ru.gid, sp->ru.gid, sp->ru.gid) < 0 ||
-	    syscall(SYS_SETRESUID, sp->ru.uid, sp->ru.uid, sp->ru.uid) < 0))
+	    syscall(SYS_SETRESUID, sp->ru.uid, sp->ru.uid, sp->ru.uid) < 0)))
 		goto fail;
 	execve(sp->prog, sp->argv, sp->envp ? sp->envp : environ);
 fail:
 	child_errno = errno;
 	_exit(127);
+}
+
+/* setrlimit for each line of `limits`, in a child before exec (also for
+ * `check`); -1 with errno. Raw prlimit64: same on every architecture. */
+int limits_apply(const struct runas *ru)
+{
+	for (int i = 0; i < ru->nlimits; i++)
+		if (syscall(SYS_prlimit64, 0, ru->limit[i].res, &ru->limit[i], NULL) < 0)
+			return -1;
+	return 0;
 }
 
 /* Start a child; returns its pid, or -1 with errno set (fork or exec). */
@@ -499,7 +513,7 @@ void svc_start(struct service *s)
 		return;
 	}
 	struct spawn sp = { .prog = "./run", .argv = { "./run", NULL },
-			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1 };
+			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1, .cgroup = -1 };
 	int r = svdir_read_config(s, dfd, &sp.ru, &sp.envp);
 	if ((s->flags & F_NEW) && (s->flags & F_DOWNFILE)) {
 		/* first seen with a `down` file: stays down until svctl up */
@@ -532,9 +546,13 @@ void svc_start(struct service *s)
 		sp.notify_to = s->notify_fd;
 	}
 
+	cgroup_apply(s, &sp.ru);
+	sp.cgroup = cgroup_enter_fd(s);
 	pid_t pid = spawn(&sp);
 	int err = errno;
 	close(dfd);
+	if (sp.cgroup >= 0)
+		close(sp.cgroup);
 	if (np[1] >= 0)
 		close(np[1]);
 	if (pid < 0) {
@@ -621,12 +639,15 @@ static void start_finish(struct service *s)
 	*fmt_int(sig, WIFSIGNALED(st) ? WTERMSIG(st) : 0) = 0;
 	int dfd = (s->flags & F_GONE) ? svdir_open_service_quiet(s) : svdir_open_service(s);
 	struct spawn sp = { .prog = "./finish", .argv = { "./finish", code, sig, NULL },
-			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1 };
+			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1, .cgroup = -1 };
 	pid_t pid = -1;
 	if (dfd >= 0 && svdir_read_config(s, dfd, &sp.ru, &sp.envp) == 0) {
 		if (!(s->flags & F_LOGGER))
 			sp.out = s->logpipe[1] >= 0 ? s->logpipe[1] : 1;
+		sp.cgroup = cgroup_enter_fd(s);
 		pid = spawn(&sp);
+		if (sp.cgroup >= 0)
+			close(sp.cgroup);
 		if (pid < 0)
 			svc_fail(s, "finish", errstr(errno));
 		}
@@ -678,6 +699,15 @@ static void decide(struct service *s, int finish_status)
 	}
 }
 
+/* run and every process it left are gone */
+static void after_run(struct service *s)
+{
+	if (s->flags & F_FINISH)
+		start_finish(s);
+	else
+		decide(s, 0);
+}
+
 static void run_ended(struct service *s, int status)
 {
 	s->last_status = status;
@@ -685,10 +715,29 @@ static void run_ended(struct service *s, int status)
 	s->flags &= (uint16_t)~F_READY;
 	s->pid = 0;
 	close_notify(s);
-	if (s->flags & F_FINISH)
-		start_finish(s);
-	else
-		decide(s, 0);
+	for (int n = cgroup_oom(s); n > 0; n--)
+		svc_oom_kill(s);
+	if (cgroup_busy(s)) {
+		/* processes of run are left in its cgroup: they are stopped
+		 * like the service, and it is down when the cgroup is empty */
+		s->flags &= (uint16_t)~F_EOFWAIT;
+		cgroup_signal(s, s->down_signal);
+		cgroup_signal(s, SIGCONT);
+		if (s->state != S_STOPPING)
+			s->deadline = now() + s->timeout_kill;
+		else if (!s->deadline)  /* killed already: again in a while */
+			s->deadline = now() + 1000;
+		set_state(s, S_STOPPING);
+		return;
+	}
+	after_run(s);
+}
+
+/* The cgroup of a slot that was waiting for it is empty. */
+void svc_emptied(struct service *s)
+{
+	if (s->state == S_STOPPING && s->pid == 0)
+		after_run(s);
 }
 
 /* A child was reaped: find whose it was. Orphans re-parented to init
@@ -716,15 +765,20 @@ static void deadline_passed(struct service *s)
 		svc_start(s);
 		break;
 	case S_STOPPING:
-		if (s->flags & F_EOFWAIT) {
+		if ((s->flags & F_EOFWAIT) && s->pid > 0) {
 			/* the logger did not exit on EOF: stop it like a service
 			 * (want is 0: it is not restarted), SIGKILL next */
 			s->flags &= (uint16_t)~F_EOFWAIT;
 			s->state = S_UP;
 			svc_stop(s);
 		} else {
-			kill(-s->pid, SIGKILL);
-			kill(s->pid, SIGKILL);
+			if (s->pid > 0) {
+				kill(-s->pid, SIGKILL);
+				kill(s->pid, SIGKILL);
+			} else {  /* left in the cgroup: until it is empty */
+				s->deadline = now() + 1000;
+			}
+			cgroup_kill(s);
 		}
 		break;
 	case S_FINISHING:
@@ -836,7 +890,7 @@ void svc_want_all_down(void)
 int svc_all_down(void)
 {
 	for (int i = 0; i < nslot; i++)
-		if ((svc[i].flags & F_USED) && svc[i].pid > 0)
+		if ((svc[i].flags & F_USED) && (svc[i].pid > 0 || svc[i].state == S_STOPPING))
 			return 0;
 	return 1;
 }

@@ -1,0 +1,333 @@
+/* cgroup.c: a cgroup v2 of its own for every service and every logger.
+ *
+ * Layout, below init's cgroup BASE (the root of the hierarchy on a
+ * machine; where init was started otherwise):
+ *
+ *   BASE/init        init itself (cgroup v2 lets only leaves hold
+ *                    processes once controllers are handed down)
+ *   BASE/svc/NAME    a service: run, finish and whatever they leave behind
+ *   BASE/log/NAME    its logger, apart, so stopping one never kills the other
+ *
+ * A slot's cgroup is made at its first start and kept until the service is
+ * forgotten: no mkdir/rmdir per restart. The child enters it itself before
+ * exec (it writes "0" to cgroup.procs), so no process of a service ever
+ * runs outside it. When run ends, a populated cgroup keeps the service
+ * `stopping`: init watches its cgroup.events with inotify (no polling) and
+ * at the deadline kills what is left (cgroup.kill, or SIGKILL to each pid).
+ *
+ * Not a machine, init uses cgroups only where it is alone in its cgroup
+ * (a container, a delegated unit): it never takes over a cgroup shared
+ * with processes it does not own, and then says nothing. Without cgroup
+ * v2, or where it may not write, one line at start; everything else works
+ * as without cgroups.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include "init.h"
+
+static char basepath[PATHLEN];     /* BASE; "" without cgroups */
+static int ino = -1;               /* inotify on cgroup.events of draining slots */
+static unsigned enabled;           /* CG_* controllers handed down to svc/ */
+
+/* per slot; only touched where cgroups are used */
+static uint8_t made[MAXSLOT];      /* the cgroup dir exists */
+static uint8_t had[MAXSLOT];       /* CG_* bits: limits written at the last start */
+static int32_t wd[MAXSLOT];        /* watch while draining, else 0 */
+static uint32_t oomseen[MAXSLOT];  /* oom_kill in memory.events, as last read */
+
+int cgroup_watch_fd(void)
+{
+	return ino;
+}
+
+/* BASE/svc/NAME (or log/NAME), then /FILE if file, into buf (PATHLEN) */
+static const char *cgpath(char *buf, const struct service *s, const char *file)
+{
+	char *p = stpcpy(stpcpy(stpcpy(buf, basepath), (s->flags & F_LOGGER) ? "/log/" : "/svc/"), s->name);
+	if (file)
+		stpcpy(stpcpy(p, "/"), file);
+	return buf;
+}
+
+/* Write a short string to a file; -1 with errno on failure. */
+static int put(const char *path, const char *text)
+{
+	int fd = openat(AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = write_all(fd, text, strlen(text));
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/* Read a small file into buf (NUL-terminated); its length, or -1. */
+static ssize_t get(const char *path, char *buf, size_t size)
+{
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n;
+}
+
+/* The number after KEY at the start of a line of dir/file (KEY "" is the
+ * first line: memory.current); -1 if none. svctl reads usage this way. */
+int64_t cgroup_stat(const char *dir, const char *file, const char *key)
+{
+	char p[PATHLEN], buf[512];
+	size_t k = strlen(key);
+	if (get(join(p, dir, file), buf, sizeof buf) <= 0)
+		return -1;
+	for (char *l = buf; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, key, k) && l[k] >= '0' && l[k] <= '9') {
+			int64_t v = 0;
+			for (l += k; *l >= '0' && *l <= '9'; l++)
+				v = v * 10 + (*l - '0');
+			return v;
+		}
+	return -1;
+}
+
+/* ---- finding our place ---- */
+
+/* "0::/PATH" is the v2 line of /proc/PID/cgroup */
+static int cgroup_line(char *line, void *buf)
+{
+	if (strncmp(line, "0::/", 4) || strlen(buf) + strlen(line) > DIRLEN)
+		return 0;
+	strcat(buf, line + 3);
+	return 1;
+}
+
+/* The cgroup dir of a process, from its /proc/PID/cgroup, into buf
+ * (PATHLEN): below the v2 hierarchy, mounted alone at /sys/fs/cgroup or
+ * beside v1 at /sys/fs/cgroup/unified. "" if there is none. */
+const char *cgroup_of(char *buf, const char *proc)
+{
+	static const char *const at[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	struct statfs fs;
+	buf[0] = 0;
+	for (int i = 0; i < 2 && !buf[0]; i++)
+		if (statfs(at[i], &fs) == 0 && fs.f_type == 0x63677270) {  /* CGROUP2_SUPER_MAGIC */
+			size_t n = strlen(strcpy(buf, at[i]));
+			each_line(proc, cgroup_line, buf);
+			if (strlen(buf) == n)
+				buf[0] = 0;
+		}
+	return buf;
+}
+
+/* mkdir BASE/rel (there already is fine) */
+static int mkdir_in(const char *rel)
+{
+	char p[PATHLEN];
+	return mkdir(join(p, basepath, rel), 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+void cgroup_setup(int machine)
+{
+	char p[PATHLEN], me[16], procs[32];
+	const char *why = "no cgroup v2";
+	memcpy(fmt_uint(me, (uint64_t)getpid()), "\n", 2);
+	if (!cgroup_of(basepath, "/proc/self/cgroup")[0])
+		;
+	else if (!machine && (get(join(p, basepath, "cgroup.procs"), procs, sizeof procs) < 0 ||
+			      strcmp(procs, me)))
+		why = NULL;  /* shared with others: not ours to take; nothing to say */
+	else if (mkdir_in("init") < 0 || put(join(p, basepath, "init/cgroup.procs"), "0") < 0 ||
+		 mkdir_in("svc") < 0 || mkdir_in("log") < 0 ||
+		 (ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		why = errstr(errno);
+	else
+		return;
+	if (why)
+		say(NULL, "cgroups: not used", why);
+	basepath[0] = 0;
+}
+
+/* ---- a slot's cgroup ---- */
+
+/* Make the slot's cgroup if needed; 0 if it is there. */
+static int make(struct service *s)
+{
+	char p[PATHLEN];
+	int i = (int)(s - svc);
+	if (!made[i] && mkdir(cgpath(p, s, NULL), 0755) < 0 && errno != EEXIST)
+		return -1;
+	return made[i] = 1, 0;
+}
+
+/* Before a spawn: an fd on the slot's cgroup.procs, which the child
+ * writes "0" to; -1 without cgroups (or when it cannot be had: said). */
+int cgroup_enter_fd(struct service *s)
+{
+	char p[PATHLEN];
+	int fd = -1;
+	if (!basepath[0])
+		return -1;
+	if (make(s) < 0 || (fd = openat(AT_FDCWD, cgpath(p, s, "cgroup.procs"), O_WRONLY | O_CLOEXEC)) < 0) {
+		say_errno(svc_label(s), "cgroup", errno);
+		made[s - svc] = 0;  /* made again next time (it may have been removed) */
+	}
+	return fd;
+}
+
+static int populated(const struct service *s)
+{
+	char p[PATHLEN];
+	return cgroup_stat(cgpath(p, s, NULL), "cgroup.events", "populated ") > 0;
+}
+
+static void unwatch(int i)
+{
+	if (wd[i] > 0)
+		inotify_rm_watch(ino, wd[i]);
+	wd[i] = 0;
+}
+
+/* run ended: are processes of it left? Then watch for the cgroup to empty
+ * (svc_emptied() is called then). */
+int cgroup_busy(struct service *s)
+{
+	char p[PATHLEN];
+	int i = (int)(s - svc);
+	if (!made[i] || !populated(s))
+		return 0;
+	if (!wd[i] && (wd[i] = inotify_add_watch(ino, cgpath(p, s, "cgroup.events"), IN_MODIFY)) < 0)
+		return wd[i] = 0;  /* cannot wait for it: do as without cgroups */
+	if (populated(s))  /* no change was missed before the watch */
+		return 1;
+	unwatch(i);
+	return 0;
+}
+
+void cgroup_input(void)
+{
+	char buf[512] __attribute__((aligned(8)));
+	ssize_t n;
+	while ((n = read(ino, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+		for (ssize_t off = 0; off < n;) {
+			struct inotify_event *e = (struct inotify_event *)(buf + off);
+			off += (ssize_t)(sizeof *e + e->len);
+			for (int i = 0; i < nslot; i++)
+				if (wd[i] == e->wd && (!populated(&svc[i]) || (e->mask & IN_IGNORED))) {
+					unwatch(i);
+					svc_emptied(&svc[i]);
+				}
+		}
+}
+
+/* Send sig to every process in the slot's cgroup. */
+void cgroup_signal(struct service *s, int sig)
+{
+	char p[PATHLEN], buf[256];
+	if (!made[s - svc])
+		return;
+	int fd = openat(AT_FDCWD, cgpath(p, s, "cgroup.procs"), O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	uint32_t pid = 0;
+	while (fd >= 0 && ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)))
+		for (ssize_t i = 0; i < n; i++)  /* one pid a line */
+			if (buf[i] >= '0' && buf[i] <= '9' && pid < INT32_MAX / 10) {
+				pid = pid * 10 + (uint32_t)(buf[i] - '0');
+			} else {
+				if (pid > 1)
+					kill((pid_t)pid, sig);
+				pid = 0;
+			}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Kill everything left in the slot's cgroup. */
+void cgroup_kill(struct service *s)
+{
+	char p[PATHLEN];
+	if (made[s - svc] && put(cgpath(p, s, "cgroup.kill"), "1") < 0)
+		cgroup_signal(s, SIGKILL);  /* kernels before 5.14 */
+}
+
+/* The slot is freed: its cgroup goes (it is empty: the slot was down). */
+void cgroup_forget(struct service *s)
+{
+	char p[PATHLEN];
+	int i = (int)(s - svc);
+	if (!made[i])
+		return;
+	unwatch(i);
+	made[i] = had[i] = 0;
+	oomseen[i] = 0;
+	if (rmdir(cgpath(p, s, NULL)) < 0)
+		say_errno(svc_label(s), "remove cgroup", errno);
+}
+
+/* init exits: leave no cgroup behind but the one it is in */
+void cgroup_cleanup(void)
+{
+	char p[PATHLEN];
+	for (int i = 0; i < nslot; i++)
+		cgroup_forget(&svc[i]);
+	if (basepath[0]) {
+		rmdir(join(p, basepath, "svc"));
+		rmdir(join(p, basepath, "log"));
+	}
+}
+
+/* ---- limits: memory-max, pids-max, cpu-weight ---- */
+
+/* At a start, before the spawn: the limits the files give, and the
+ * defaults back where a file went away. One line for each that cannot be
+ * applied; the service runs all the same. */
+const char cgroup_files[CG_N][11] = { "memory-max", "pids-max", "cpu-weight" };
+
+void cgroup_apply(struct service *s, const struct runas *ru)
+{
+	static const char *const file[] = { "memory.max", "pids.max", "cpu.weight" };
+	static const char *const ctl[] = { "+memory", "+pids", "+cpu" };
+	int i = (int)(s - svc);
+	for (int k = 0; k < CG_N; k++) {
+		unsigned bit = 1u << k;
+		char p[PATHLEN], v[24] = "max";
+		if (!((ru->cgset | had[i]) & bit))
+			continue;
+		if (ru->cgset & bit)
+			*fmt_uint(v, ru->cg[k]) = 0;
+		else if (k == CG_CPU)
+			strcpy(v, "100");
+		/* the controller is handed down from BASE to svc/ once */
+		if (basepath[0] && !(enabled & bit) &&
+		    put(join(p, basepath, "cgroup.subtree_control"), ctl[k]) == 0 &&
+		    put(join(p, basepath, "svc/cgroup.subtree_control"), ctl[k]) == 0)
+			enabled |= bit;
+		const char *why = !basepath[0] ? "not applied: no cgroup" :
+				  !(enabled & bit) ? "not applied: controller not available" :
+				  make(s) < 0 || put(cgpath(p, s, file[k]), v) < 0 ? errstr(errno) : NULL;
+		if (why && (ru->cgset & bit))
+			say(svc_label(s), cgroup_files[k], why);
+		if (!why)
+			had[i] = (uint8_t)((had[i] & ~bit) | (ru->cgset & bit));
+	}
+}
+
+/* run ended: OOM kills in its cgroup since the last look (memory.events). */
+int cgroup_oom(struct service *s)
+{
+	char p[PATHLEN];
+	int i = (int)(s - svc);
+	int64_t n = (had[i] & (1u << CG_MEMORY)) ?
+		    cgroup_stat(cgpath(p, s, NULL), "memory.events", "oom_kill ") : -1;
+	if (n <= oomseen[i])
+		return 0;
+	n -= oomseen[i];
+	oomseen[i] += (uint32_t)n;
+	return (int)n;
+}
