@@ -146,6 +146,7 @@ static int fz_openat(int dfd, const char *path, int flags, ...)
 #include "../../servicedir.c"
 #define close_fd control_close_fd  /* supervise.c has one too */
 #include "../../control.c"
+#include "../../cgroup.c"
 #undef close_fd
 #undef openat
 #undef vfork
@@ -156,6 +157,7 @@ static int fz_openat(int dfd, const char *path, int flags, ...)
 #define FUZZ_HAVE_SUPERVISE
 #define FUZZ_HAVE_SERVICEDIR
 #define FUZZ_HAVE_CONTROL
+#define FUZZ_HAVE_CGROUP
 #include "stubs.h"
 
 /* ---- the invariants ---- */

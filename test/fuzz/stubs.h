@@ -3,7 +3,7 @@
  * Each harness #includes init.c (the shared helpers; its main() renamed)
  * and the one .c file it fuzzes, so the static functions there are in
  * reach. The pieces it does not include are replaced here by inert
- * versions: define FUZZ_HAVE_SUPERVISE, _SERVICEDIR, _CONTROL, _SVCTL or
+ * versions: define FUZZ_HAVE_SUPERVISE, _SERVICEDIR, _CONTROL, _CGROUP, _SVCTL or
  * _SVLOG before including this file for the pieces that are real.
  *
  * Nothing here starts or signals a process.
@@ -92,6 +92,27 @@ void control_say(const char *after) { (void)after; }
 void control_lost(void) {}
 void control_close(void) {}
 int control_wd(void) { return -1; }
+#endif
+
+#ifndef FUZZ_HAVE_CGROUP
+void cgroup_setup(int machine) { (void)machine; }
+int cgroup_watch_fd(void) { return -1; }
+void cgroup_input(void) {}
+const char *cgroup_of(char *buf, const char *proc) { (void)proc; buf[0] = 0; return buf; }
+int64_t cgroup_stat(const char *dir, const char *file, const char *key)
+{
+	(void)dir, (void)file, (void)key;
+	return -1;
+}
+int cgroup_enter_fd(struct service *s) { (void)s; return -1; }
+void cgroup_apply(struct service *s, const struct runas *ru) { (void)s, (void)ru; }
+const char cgroup_files[CG_N][11] = { "memory-max", "pids-max", "cpu-weight" };
+int cgroup_busy(struct service *s) { (void)s; return 0; }
+int cgroup_oom(struct service *s) { (void)s; return 0; }
+void cgroup_signal(struct service *s, int sig) { (void)s, (void)sig; }
+void cgroup_kill(struct service *s) { (void)s; }
+void cgroup_forget(struct service *s) { (void)s; }
+void cgroup_cleanup(void) {}
 #endif
 
 #ifndef FUZZ_HAVE_SVCTL
