@@ -69,8 +69,6 @@ void control_say(const char *after)
 	say(bad_what, bad_cause, after);
 }
 
-#define UNSAFE "not owned by init's user (or root), or writable by others"
-
 /* Create RUNDIR and its files; -1 (why: control_say()) if another init
  * owns it, it cannot be made, or someone else could change it: init
  * writes there as root, so a dir or file made by another user (or a

@@ -182,6 +182,7 @@ const char *errstr(int err);
 #define ENOTREG EMEDIUMTYPE    /* our own use: "Not a regular file" */
 int open_regular(int dfd, const char *file);
 int trusted(int fd, unsigned type);
+#define UNSAFE "not owned by init's user (or root), or writable by others"
 int write_all(int fd, const void *buf, size_t len);
 int pwrite_all(int fd, const void *buf, size_t len, off_t off);
 int mkdir_p(const char *dir);

@@ -23,6 +23,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -68,10 +69,31 @@ static int usage(void)
 	return E_USAGE;
 }
 
+/* A file of RUNDIR, opened only if RUNDIR and it are root's or ours and
+ * no one else can change them (as init requires), never through a
+ * symlink, never blocking (a FIFO as status): a forged RUNDIR cannot make
+ * root's svctl hang, or send its commands to someone else. */
+static int unsafe;
+
+static int open_run(const char *file, int flags, unsigned type)
+{
+	int fd = -1, dfd = openat(AT_FDCWD, run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0 && !(unsafe |= !trusted(dfd, S_IFDIR))) {
+		fd = openat(dfd, file, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0 && (unsafe |= !trusted(fd, type))) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return fd;
+}
+
 /* Is there a live init on RUNDIR? It holds an exclusive lock on pid. */
 static int init_alive(void)
 {
-	int fd = openat(AT_FDCWD, in_run("pid"), O_RDONLY | O_CLOEXEC);
+	int fd = open_run("pid", O_RDONLY, S_IFREG);
 	if (fd < 0)
 		return 0;
 	int alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
@@ -128,7 +150,7 @@ static const char *text_of(const struct service *s, int t)
  * checksum does not match) makes us read again. */
 static int load(void)
 {
-	int fd = openat(AT_FDCWD, in_run("status"), O_RDONLY | O_CLOEXEC);
+	int fd = open_run("status", O_RDONLY, S_IFREG);
 	if (fd < 0)
 		return -1;
 	for (int tries = 0; tries < 1000; tries++) {
@@ -149,6 +171,10 @@ static int load(void)
 			     load_texts(fd, (int)i) < 0))
 				break;
 			slots[i].name[NAMELEN] = 0;
+			/* a forged file: names are printed, keep them plain */
+			for (char *c = slots[i].name, t[3] = "x"; *c; c++)
+				if (t[1] = *c, !valid_name(t))
+					*c = '?';
 		}
 		if (i == nslots) {
 			close(fd);
@@ -191,7 +217,7 @@ static int refresh(char **names, int n)
 	int fd = -1, ok;
 	if (known < 0)
 		known = locate(names, n, at);
-	ok = known && (fd = openat(AT_FDCWD, in_run("status"), O_RDONLY | O_CLOEXEC)) >= 0 &&
+	ok = known && (fd = openat(AT_FDCWD, in_run("status"), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
 	     read_full(fd, &head, sizeof head, 0) == 0 && head.magic == STATUS_MAGIC &&
 	     head.nslot == nslots && head.sum == checksum((char *)&head + 4, sizeof head - 4);
 	for (int i = 0; ok && i < n; i++) {
@@ -497,19 +523,16 @@ static int command_index(const char *cmd)
 
 static int open_control(void)
 {
-	int fd = openat(AT_FDCWD, in_run("control"), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = open_run("control", O_WRONLY, S_IFIFO);
 	if (fd < 0) {
 		int e = errno;
-		if (e == EACCES || e == EPERM) {
-			err(run_dir, "permission denied");
+		if (e == EACCES || e == EPERM || unsafe) {
+			err(run_dir, unsafe ? UNSAFE : "permission denied");
 			return -E_PERM;
 		}
 		err(run_dir, "no live init");
 		return -E_UNKNOWN;
 	}
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	return fd;
 }
 
@@ -523,11 +546,19 @@ static int send_line(int fd, const char *cmd, const char *name, uint32_t token)
 		p = stpcpy(stpcpy(p, " "), name);
 	p = fmt_uint(stpcpy(p, " @"), token);
 	*p++ = '\n';
-	if (write_all(fd, buf, (size_t)(p - buf)) < 0) {
-		err(name ? name : cmd, "cannot send the command");
-		return -1;
+	/* the FIFO is non-blocking: a line is written whole or not at all;
+	 * while it is full, wait for init to read, 5 s at most */
+	for (int64_t end = clock_ms() + 5000;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLOUT };
+		if (write(fd, buf, (size_t)(p - buf)) == p - buf)
+			return 0;
+		if ((errno != EAGAIN && errno != EINTR) || clock_ms() > end) {
+			err(name ? name : cmd, errno == EAGAIN ? "cannot send the command: init does not read it" :
+			    "cannot send the command");
+			return -1;
+		}
+		poll(&pf, 1, 100);
 	}
-	return 0;
 }
 
 /* Has init applied our command? Once seen, it stays seen: the ring in
@@ -625,8 +656,8 @@ static int watch(int cmd)
 			close(dfd);
 	}
 	int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (ino < 0 || inotify_add_watch(ino, in_run("status"), IN_MODIFY) < 0 ||
-	    (cmd > FIRST_GLOBAL && inotify_add_watch(ino, in_run("pid"), IN_CLOSE_WRITE) < 0)) {
+	if (ino < 0 || inotify_add_watch(ino, in_run("status"), IN_MODIFY | IN_DONT_FOLLOW) < 0 ||
+	    (cmd > FIRST_GLOBAL && inotify_add_watch(ino, in_run("pid"), IN_CLOSE_WRITE | IN_DONT_FOLLOW) < 0)) {
 		err(run_dir, errstr(errno));
 		return -1;
 	}
@@ -759,8 +790,8 @@ int svctl_main(int argc, char **argv)
 		}
 
 	if (!init_alive() || (load() < 0 && (wait_ms < 0 || wait_init(clock_ms() + wait_ms) < 0))) {
-		err(run_dir, "no live init");
-		return E_UNKNOWN;
+		err(run_dir, unsafe ? UNSAFE : "no live init");
+		return unsafe ? E_PERM : E_UNKNOWN;
 	}
 	int rc = E_OK;
 	if (cmd == 0 && wait_ms < 0)

@@ -160,3 +160,43 @@ refused() {
 	sv -w 3 restart a
 	[ "$(count_lines "$T/started")" = 2 ]
 }
+
+@test "svctl refuses a RUNDIR someone else made, never hangs on it, and keeps forged names plain" {
+	mkdir "$T/forged"
+	mkfifo "$T/forged/status" "$T/forged/control"
+	: >"$T/forged/pid"
+	chown -R nobody "$T/forged"
+	as_nobody flock "$T/forged/pid" sleep 1000 3>&- &
+	track_pid $!
+	wait_for 3 eval "! flock -n $T/forged/pid true"
+	for c in "status" "-w 1 status" "up a" "-j status"; do
+		run timeout 5 ./svctl -r "$T/forged" $c
+		echo "$c: $status $output"
+		[ "$status" = 5 ]
+		[[ $output == *"not owned by init's user (or root), or writable by others"* ]]
+	done
+	# a status file of root's with forged names: printed plain
+	mksvc evilname "exec sleep 1000"
+	start_init
+	wait_state evilname up
+	python3 - "$RUN/status" <<'PY'
+import struct, sys
+f = open(sys.argv[1], 'r+b'); b = bytearray(f.read())
+def ck(d):
+    h = 2166136261
+    for i in range(0, len(d) - 3, 4):
+        h = ((h ^ struct.unpack_from('<I', d, i)[0]) * 0x9e3779b1) & 0xffffffff
+        h ^= h >> 15
+    return h
+n = b.find(b'evilname\0')
+s = next(s for s in range(n - n % 4, -1, -4) if struct.unpack_from('<I', b, s)[0] == ck(b[s + 4:s + 128]))
+b[n:n + 9] = b'\x1b]2;","x\0'
+struct.pack_into('<I', b, s, ck(b[s + 4:s + 128]))
+f.seek(0); f.write(b)
+PY
+	run sv status
+	echo "$output" | od -c | head
+	[[ $output != *$'\e'* ]]
+	[[ $output == *'??2????x up '* ]]
+	sv -j status | json_check 'assert len(d) == 1 and d[0]["name"] == "??2????x", d'
+}
