@@ -9,7 +9,8 @@
  *   nested     under another init: child subreaper, touches only its tree
  *
  * Everything happens in one loop (run() below): poll() on a signalfd, the
- * control FIFO, inotify on SVDIR and the readiness pipes, with a timeout
+ * control FIFO, inotify on SVDIR, the notification socket and the readiness
+ * pipes, with a timeout
  * only when some deadline is pending. An idle init makes no syscall.
  */
 #include <errno.h>
@@ -534,6 +535,7 @@ static void reaped(pid_t pid, int st)
 		if (phase == P_BOOT) {
 			phase = P_RUN;
 			booting = 0;
+			hwdog_open();  /* rc.boot may have loaded its driver */
 			svdir_scan();
 		}
 	} else {
@@ -691,10 +693,13 @@ static void __attribute__((noreturn)) finish_shutdown(void)
 		cgroup_cleanup();
 		exit(code);
 	}
+	hwdog_feed();  /* a full timeout for sync and unmounting */
 	sync();
 	unmount_all();
 	/* a main command that ended (`x`) powers the machine off */
 	int how = action == 'r' ? RB_AUTOBOOT : action == 'h' ? RB_HALT_SYSTEM : RB_POWER_OFF;
+	if (how != RB_AUTOBOOT)  /* a reboot keeps it armed: a hang still resets */
+		hwdog_disarm();
 	/* reboot(2) may wait on a stuck device too: call it from a child */
 	pid_t pid = fork_raw();
 	if (pid == 0) {
@@ -757,7 +762,8 @@ static int64_t deadlines(void)
 		killed_hard = 1;
 		kill_all(SIGKILL);
 	}
-	return earliest(svc_timers(), earliest(main_deadline, kill_deadline));
+	int64_t next = earliest(svc_timers(), hwdog_timer());
+	return earliest(next, earliest(main_deadline, kill_deadline));
 }
 
 /* ---- signals ---- */
@@ -825,8 +831,8 @@ static void signals_input(void)
 
 static void __attribute__((noreturn)) run(void)
 {
-	static struct pollfd fds[4 + MAXSLOT];
-	static int16_t owner[4 + MAXSLOT];  /* slot of each readiness fd */
+	static struct pollfd fds[5 + MAXSLOT];
+	static int16_t owner[5 + MAXSLOT];  /* slot of each readiness fd */
 	for (;;) {
 		int64_t next = deadlines(), timeout = -1;
 		if (shutting_down) {
@@ -844,6 +850,7 @@ static void __attribute__((noreturn)) run(void)
 		fds[nfds++] = (struct pollfd){ .fd = control_fd(), .events = POLLIN };
 		fds[nfds++] = (struct pollfd){ .fd = svdir_watch_fd(), .events = POLLIN };
 		fds[nfds++] = (struct pollfd){ .fd = cgroup_watch_fd(), .events = POLLIN };
+		fds[nfds++] = (struct pollfd){ .fd = notify_fd(), .events = POLLIN };
 		for (int i = 0; nnotify && i < nslot; i++)
 			if (svc[i].notify >= 0) {
 				owner[nfds] = (int16_t)i;
@@ -867,7 +874,9 @@ static void __attribute__((noreturn)) run(void)
 			svdir_inotify_input();
 		if (fds[3].revents)
 			cgroup_input();
-		for (int i = 4; i < nfds; i++)
+		if (fds[4].revents)
+			notify_input();
+		for (int i = 5; i < nfds; i++)
 			if (fds[i].revents && svc[owner[i]].notify == fds[i].fd)
 				svc_ready_input(&svc[owner[i]]);
 	}
@@ -1081,6 +1090,10 @@ static int init_main(int argc, char **argv)
 	if (ctl == -2)
 		booting = 1;  /* SVDIR is never read */
 	cgroup_setup(mode == M_MACHINE);
+	/* the services' environment; the socket only in a RUNDIR of ours */
+	notify_open(ctl == 0);
+	if (mode == M_MACHINE)
+		hwdog_open();
 	if (cmd) {
 		main_pid = start_process(cmd, 1);
 		if (start_dir >= 0)  /* no longer needed: let its filesystem go */

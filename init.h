@@ -7,6 +7,8 @@
  *   cgroup.c      a cgroup v2 per service and logger
  *   svctl.c       the control client
  *   svlog.c       the logger
+ *   health.c      notification socket, service watchdog, check probes
+ *   watchdog.c    the hardware watchdog
  */
 #ifndef INIT_H
 #define INIT_H
@@ -41,6 +43,7 @@ enum restart { R_ALWAYS, R_ONFAILURE, R_NEVER };
 #define F_NEW      0x0800u  /* just found in SVDIR: `down` decides its start */
 #define F_DOWNFILE 0x1000u  /* the service dir has `down` (as last read) */
 #define F_SEEN     0x2000u  /* servicedir.c: found by the scan under way */
+#define F_HEALTH   0x4000u  /* uses notify, watchdog or check (health.c) */
 
 /* One service or logger. The table of these is also the status file:
  * control.c writes the slots verbatim to RUNDIR/status, svctl reads them.
@@ -86,6 +89,16 @@ struct runas {
 	struct rlim limit[10];
 	unsigned cgset;           /* CG_* bits: cg[] values given */
 	uint64_t cg[CG_N];
+};
+
+/* What a service dir asks of health.c, read at each start. */
+#define H_NOTIFY   1u       /* file notify: ready on READY=1 */
+#define H_CHECK    2u       /* file check */
+#define H_WATCHDOG 4u       /* file watchdog */
+enum { HC_WATCHDOG, HC_INTERVAL, HC_TIMEOUT, HC_RETRIES };
+struct hconf {
+	uint32_t v[4];          /* HC_*: watchdog, check-interval, -timeout (ms), -retries */
+	uint8_t what;           /* H_* */
 };
 
 /* Header at offset 0 of RUNDIR/status; slots follow. A svctl waiting
@@ -222,6 +235,30 @@ void svc_error(struct service *s, const char *what, const char *cause);
 void svc_text(struct service *s, int table, const char *text);
 const char *svc_text_of(const struct service *s, int table);
 void svc_oom_kill(struct service *s);
+struct service *svc_by_pid(pid_t pid);
+pid_t svc_spawn_aux(struct service *s, char *const argv[3]);
+
+/* ---- health.c ---- */
+extern char **svc_environ;     /* the environment services start with */
+void notify_open(int use);
+int notify_fd(void);
+void notify_input(void);
+void health_config(struct service *s, const struct hconf *c);
+int health_started(struct service *s, int has_fd);
+void health_ready(struct service *s);
+void health_keepalive(struct service *s);
+int health_watchdog(const struct service *s);
+char **health_env(const struct service *s, char **base, char **pid_at);
+void health_stopped(struct service *s);
+int health_failed(struct service *s);
+void health_reaped(pid_t pid, int status);
+int64_t health_timer(struct service *s);
+
+/* ---- watchdog.c: the hardware watchdog (machine mode) ---- */
+void hwdog_open(void);
+int64_t hwdog_timer(void);
+void hwdog_feed(void);
+void hwdog_disarm(void);
 
 /* ---- servicedir.c ---- */
 void svdir_open(void);

@@ -423,6 +423,7 @@ struct config {
 	struct service *s;
 	int dfd, bad, env, run;
 	struct runas *ru;
+	struct hconf hc;
 };
 
 static void invalid(struct config *c, const char *file, const char *value)
@@ -706,11 +707,24 @@ int svdir_expected_exit(const struct service *s, int code)
 	return r < 0 ? code == 0 : r;
 }
 
+/* The files of health.c that hold a number: their HC_ index, or -1. */
+static int hfile(const char *name)
+{
+	static const char names[][15] = {
+		"watchdog", "check-interval", "check-timeout", "check-retries",
+	};
+	for (int k = 0; k < 4; k++)
+		if (!strcmp(name, names[k]))
+			return k;
+	return -1;
+}
+
 static void read_file(const char *name, int type, void *arg)
 {
 	struct config *c = arg;
 	struct service *s = c->s;
 	uint32_t v = 0;
+	int hk;
 	char buf[64];
 	if (!strcmp(name, "run")) {
 		c->run = 1;
@@ -744,6 +758,19 @@ static void read_file(const char *name, int type, void *arg)
 		read_exitcodes(c);
 	} else if (!strcmp(name, "limits")) {
 		read_limits(c);
+	} else if (!strcmp(name, "notify")) {
+		c->hc.what |= H_NOTIFY;
+	} else if (!strcmp(name, "check")) {
+		c->hc.what |= H_CHECK;
+		if (access_at(c->dfd, name, X_OK) < 0) {
+			svc_fail(s, name, "not executable");
+			c->bad = 1;
+		}
+	} else if ((hk = hfile(name)) >= 0) {
+		read_number(c, name, 86400000, &c->hc.v[hk]);
+		if (!c->hc.v[hk])
+			invalid(c, name, "0");
+		c->hc.what |= hk == HC_WATCHDOG ? H_WATCHDOG : 0;
 	} else if (!strcmp(name, "down-signal") || !strcmp(name, "restart")) {
 		if (slurp(c->dfd, name, buf, sizeof buf) < 0) {
 			cannot_read(s, name);
@@ -781,7 +808,7 @@ static void read_file(const char *name, int type, void *arg)
 #define ENV_BYTES (64 * 1024)    /* bytes of env/ values in all */
 /* [1] for a logger: it is started within its service's svc_start(),
  * between the service's read of its config and its spawn */
-static char *new_envs[2][ENV_MAX + 1];
+static char *new_envs[2][2 + ENV_MAX + 1];  /* 2: room for health_env() */
 static char envbufs[2][ENV_BYTES];
 static char **new_env;
 static char *envbuf;
@@ -861,7 +888,7 @@ static int add_env(size_t *k, char *var, struct service *who)
 static char **read_env(int dfd, struct service *who, int logger, int *bad)
 {
 	static struct envdir e;
-	new_env = new_envs[logger];
+	new_env = new_envs[logger] + 2;
 	envbuf = envbufs[logger];
 	e = (struct envdir){ .who = who };
 	e.dfd = openat(dfd, "env", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -876,7 +903,7 @@ static char **read_env(int dfd, struct service *who, int logger, int *bad)
 	}
 	close(e.dfd);
 	size_t k = 0;
-	for (char **v = environ; *v && !e.bad; v++)
+	for (char **v = svc_environ; *v && !e.bad; v++)
 		if (!env_overridden(&e, *v))
 			e.bad = !add_env(&k, *v, who);
 	for (int i = 0; i < e.count && !e.bad; i++)
@@ -895,7 +922,8 @@ static char **read_env(int dfd, struct service *who, int logger, int *bad)
  * it could not be read for want of a resource. */
 int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp)
 {
-	struct config c = { .s = s, .dfd = dfd, .ru = ru };
+	struct config c = { .s = s, .dfd = dfd, .ru = ru,
+			    .hc = { .v = { 0, 30000, 10000, 3 } } };
 	transient = 0;
 	memset(ru, 0, sizeof *ru);
 	*envp = NULL;
@@ -917,5 +945,8 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 	}
 	if (!c.bad && c.env)
 		*envp = read_env(dfd, s, (s->flags & F_LOGGER) != 0, &c.bad);
+	if (!c.bad)
+		health_config(s, &c.hc);
 	return !c.bad ? 0 : transient ? -2 : -1;
 }
+

@@ -65,6 +65,8 @@ void svc_set_ready(struct service *s)
 		set_state(s, S_UP);
 	else
 		svc_dirty(s);
+	if (s->flags & F_HEALTH)
+		health_ready(s);  /* the watchdog armed, checks from now */
 }
 
 /* ---- why: texts beside the slot table (see init.h) ----
@@ -276,7 +278,7 @@ static void set_pid(struct service *s, pid_t pid)
 	pid_hint[(unsigned)pid % PIDHINT] = (int16_t)(s - svc + 1);
 }
 
-static struct service *by_pid(pid_t pid)
+struct service *svc_by_pid(pid_t pid)
 {
 	int h = pid_hint[(unsigned)pid % PIDHINT] - 1;
 	if (h >= 0 && h < nslot && svc[h].pid == pid && (svc[h].flags & F_USED))
@@ -302,10 +304,10 @@ struct spawn {
 	int in, out;               /* fds for 0 and 1+2; -1 keeps init's */
 	int cgroup;                /* cgroup.procs to enter, or -1 */
 	int notify_w, notify_to;   /* readiness pipe and its number in the child */
+	char *pid_at;              /* the child writes its pid here (WATCHDOG_PID) */
 	struct runas ru;
 };
 
-extern char **environ;
 extern int devnull;            /* init.c: /dev/null, close-on-exec */
 extern struct rlimit nofile0;  /* init.c: RLIMIT_NOFILE init started with */
 extern int nofile_raised;
@@ -355,7 +357,9 @@ static void __attribute__((noreturn)) child(const struct spawn *sp)
 	    syscall(SYS_SETRESGID, sp->ru.gid, sp->ru.gid, sp->ru.gid) < 0 ||
 	    syscall(SYS_SETRESUID, sp->ru.uid, sp->ru.uid, sp->ru.uid) < 0)))
 		goto fail;
-	execve(sp->prog, sp->argv, sp->envp ? sp->envp : environ);
+	if (sp->pid_at)  /* in init's memory, unused until the next start */
+		*fmt_uint(sp->pid_at, (uint64_t)getpid()) = 0;
+	execve(sp->prog, sp->argv, sp->envp ? sp->envp : svc_environ);
 fail:
 	child_errno = errno;
 	_exit(127);
@@ -545,6 +549,8 @@ void svc_start(struct service *s)
 		sp.notify_w = np[1];
 		sp.notify_to = s->notify_fd;
 	}
+	if (s->flags & F_HEALTH)
+		sp.envp = health_env(s, sp.envp ? sp.envp : svc_environ, &sp.pid_at);
 
 	cgroup_apply(s, &sp.ru);
 	sp.cgroup = cgroup_enter_fd(s);
@@ -585,9 +591,12 @@ void svc_start(struct service *s)
 	s->started = now();
 	s->notify = np[0];
 	nnotify += np[0] >= 0;
-	if (np[0] < 0)
-		s->flags |= F_READY;
-	set_state(s, np[0] >= 0 ? S_STARTING : S_UP);
+	int wait = np[0] >= 0;  /* for readiness: notification-fd, notify, check */
+	if (s->flags & F_HEALTH)
+		wait |= health_started(s, wait);
+	set_state(s, S_STARTING);
+	if (!wait)
+		svc_set_ready(s);
 }
 
 /* Send the stop signal (and SIGCONT, so a stopped process sees it) to the
@@ -596,6 +605,8 @@ void svc_stop(struct service *s)
 {
 	if (s->state != S_STARTING && s->state != S_UP)
 		return;
+	if (s->flags & F_HEALTH)
+		health_stopped(s);
 	if (kill(-s->pid, s->down_signal) < 0)
 		kill(s->pid, s->down_signal);
 	kill(-s->pid, SIGCONT);
@@ -631,14 +642,12 @@ static void to_backoff(struct service *s)
 
 /* ---- run or finish ended ---- */
 
-static void start_finish(struct service *s)
+/* Start ./finish or ./check (argv) beside run: in the service dir, as
+ * its user, output where run's goes. Its pid, or -1 with errno, said. */
+pid_t svc_spawn_aux(struct service *s, char *const argv[3])
 {
-	int st = s->last_status;
-	char code[12], sig[12];
-	*fmt_int(code, WIFEXITED(st) ? WEXITSTATUS(st) : -1) = 0;
-	*fmt_int(sig, WIFSIGNALED(st) ? WTERMSIG(st) : 0) = 0;
 	int dfd = (s->flags & F_GONE) ? svdir_open_service_quiet(s) : svdir_open_service(s);
-	struct spawn sp = { .prog = "./finish", .argv = { "./finish", code, sig, NULL },
+	struct spawn sp = { .prog = argv[0], .argv = { argv[0], argv[1], argv[2], NULL },
 			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1, .cgroup = -1 };
 	pid_t pid = -1;
 	if (dfd >= 0 && svdir_read_config(s, dfd, &sp.ru, &sp.envp) == 0) {
@@ -649,10 +658,23 @@ static void start_finish(struct service *s)
 		if (sp.cgroup >= 0)
 			close(sp.cgroup);
 		if (pid < 0)
-			svc_fail(s, "finish", errstr(errno));
-		}
+			svc_fail(s, argv[0] + 2, errstr(errno));
+	}
+	int e = errno;
 	if (dfd >= 0)
 		close(dfd);
+	errno = e;
+	return pid;
+}
+
+static void start_finish(struct service *s)
+{
+	int st = s->last_status;
+	char code[12], sig[12];
+	*fmt_int(code, WIFEXITED(st) ? WEXITSTATUS(st) : -1) = 0;
+	*fmt_int(sig, WIFSIGNALED(st) ? WTERMSIG(st) : 0) = 0;
+	char *argv[3] = { "./finish", code, sig };
+	pid_t pid = svc_spawn_aux(s, argv);
 	if (pid < 0) {
 		decide(s, 0);
 		return;
@@ -671,13 +693,14 @@ static int expected_exit(const struct service *s, int st)
 static void decide(struct service *s, int finish_status)
 {
 	int st = s->last_status;
+	int failed = (s->flags & F_HEALTH) && health_failed(s);  /* watchdog, check */
 	int no_restart = (WIFEXITED(st) && WEXITSTATUS(st) == 125) ||
 			 (WIFEXITED(finish_status) && WEXITSTATUS(finish_status) == 125);
 	if (no_restart || (s->flags & F_ONCE) || (s->flags & F_EOFWAIT))
 		s->want = 0;
 	else if (!(s->flags & F_NOW) &&
 		 (s->restart == R_NEVER ||
-		  (s->restart == R_ONFAILURE && expected_exit(s, st))))
+		  (s->restart == R_ONFAILURE && !failed && expected_exit(s, st))))
 		s->want = 0;
 	s->flags &= (uint16_t)~(F_ONCE | F_EOFWAIT);
 
@@ -690,7 +713,7 @@ static void decide(struct service *s, int finish_status)
 	if (s->flags & F_NOW) {
 		s->failures = 0;
 		svc_start(s);
-	} else if (now() - s->started >= FAIL_MS) {
+	} else if (!failed && now() - s->started >= FAIL_MS) {
 		s->failures = 0;
 		s->flags |= F_AUTO;
 		svc_start(s);
@@ -715,6 +738,8 @@ static void run_ended(struct service *s, int status)
 	s->flags &= (uint16_t)~F_READY;
 	s->pid = 0;
 	close_notify(s);
+	if (s->flags & F_HEALTH)
+		health_stopped(s);  /* a check left would keep the cgroup busy */
 	for (int n = cgroup_oom(s); n > 0; n--)
 		svc_oom_kill(s);
 	if (cgroup_busy(s)) {
@@ -744,9 +769,11 @@ void svc_emptied(struct service *s)
  * match no slot and are simply gone. */
 void svc_reaped(pid_t pid, int status)
 {
-	struct service *s = by_pid(pid);
-	if (!s)
+	struct service *s = svc_by_pid(pid);
+	if (!s) {
+		health_reaped(pid, status);  /* a check, or an orphan */
 		return;
+	}
 	if (s->state == S_FINISHING) {
 		s->pid = 0;
 		decide(s, status);
@@ -795,6 +822,10 @@ int64_t svc_timers(void)
 	for (int i = 0; i < nslot; i++) {
 		if (svc[i].deadline && svc[i].deadline <= now())
 			deadline_passed(&svc[i]);
+		/* after: a start sets health timers, they may stop the service */
+		int64_t h = svc[i].flags & F_HEALTH ? health_timer(&svc[i]) : 0;
+		if (h && (!next || h < next))
+			next = h;
 		if (svc[i].deadline && (!next || svc[i].deadline < next))
 			next = svc[i].deadline;
 	}
@@ -811,9 +842,16 @@ void svc_ready_input(struct service *s)
 		return;
 	if (n > 0 && !memchr(buf, '\n', (size_t)n))
 		return;
-	close_notify(s);  /* newline, EOF or error: done listening */
-	if (n > 0)
+	/* newline, EOF or error: done listening, but for the keepalives
+	 * of a watchdog after the first newline */
+	if (n <= 0 || !(s->flags & F_HEALTH) || !health_watchdog(s))
+		close_notify(s);
+	if (n <= 0)
+		return;
+	if (!(s->flags & F_READY))
 		svc_set_ready(s);
+	else if (s->flags & F_HEALTH)
+		health_keepalive(s);
 }
 
 /* ---- commands from svctl, in the order they came ---- */

@@ -489,6 +489,26 @@ static long long cpu_ns(pid_t pid)
 	return (long long)(ut + st) * (1000000000LL / sysconf(_SC_CLK_TCK));
 }
 
+/* cutime + cstime: CPU ticks of the reaped children of pid */
+static long long child_cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *r = strrchr(buf, ')');
+	long long cut = 0, cst = 0;
+	if (!r || sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %lld %lld", &cut, &cst) != 2)
+		return 0;
+	return cut + cst;
+}
+
 static long long wakeups(pid_t pid)
 {
 	long v = read_field_kb(pid, "status", "voluntary_ctxt_switches");
@@ -521,7 +541,8 @@ static void print_list(const char *key, double *v, int n, double scale)
 static void usage_tree(void)
 {
 	die("usage: tree -n N [-T up_timeout] [-m] [-x hookcmd] [-i idle_secs] [-o strace_out] "
-	    "[-k kills] [-c crash_secs] [-X posthook] [-s SIGNAL] [-S stopcmd] [-O tree_output] [-Q] -- CMD...");
+	    "[-k kills] [-c crash_secs] [-X posthook] [-s SIGNAL] [-S stopcmd] [-O tree_output] [-Q] [-N] -- CMD...\n"
+	    "  -N: the idle strace counts the supervisors' own calls, not their children's");
 }
 
 static int parse_sig(const char *s)
@@ -563,8 +584,8 @@ static int cmd_tree(int argc, char **argv)
 	int n_expected = -1, mem = 0, kills = 0, opt, stopsig = 0;
 	double up_timeout = 60, idle = 0, crash = 0;
 	const char *hook = NULL, *posthook = NULL, *stopcmd = NULL, *strace_out = NULL, *treeout = NULL;
-	int untimed_stop = 0;
-	while ((opt = getopt(argc, argv, "+n:T:mx:X:i:k:c:s:S:o:O:Q")) != -1) {
+	int untimed_stop = 0, nofollow = 0;
+	while ((opt = getopt(argc, argv, "+n:T:mx:X:i:k:c:s:S:o:O:QN")) != -1) {
 		switch (opt) {
 		case 'n': n_expected = atoi(optarg); break;
 		case 'T': up_timeout = atof(optarg); break;
@@ -579,6 +600,7 @@ static int cmd_tree(int argc, char **argv)
 		case 'o': strace_out = optarg; break;
 		case 'O': treeout = optarg; break;
 		case 'Q': untimed_stop = 1; break;
+		case 'N': nofollow = 1; break;
 		default: usage_tree();
 		}
 	}
@@ -658,10 +680,11 @@ static int cmd_tree(int argc, char **argv)
 	if (idle > 0) {
 		int ns = supervisor_pids(sup, 8192, NULL, 0);
 		unsigned s0 = total_starts;
-		long long w0 = 0, w1 = 0, c0 = 0, c1 = 0;
+		long long w0 = 0, w1 = 0, c0 = 0, c1 = 0, k0 = 0, k1 = 0;
 		for (int i = 0; i < ns; i++) {
 			w0 += wakeups(sup[i]);
 			c0 += cpu_ns(sup[i]);
+			k0 += child_cpu_ticks(sup[i]);
 		}
 		double a = mono();
 		pump_for(idle);
@@ -669,9 +692,12 @@ static int cmd_tree(int argc, char **argv)
 		for (int i = 0; i < ns; i++) {
 			w1 += wakeups(sup[i]);
 			c1 += cpu_ns(sup[i]);
+			k1 += child_cpu_ticks(sup[i]);
 		}
 		printf("idle_secs=%.3f\nidle_wakeups=%lld\nidle_cpu_us=%.1f\nidle_starts=%u\n",
 		       b - a, w1 - w0, (double)(c1 - c0) / 1e3, total_starts - s0);
+		/* CPU of the children the supervisors reaped (checks, say) */
+		printf("idle_child_cpu_us=%.1f\n", (double)(k1 - k0) * 1e6 / (double)sysconf(_SC_CLK_TCK));
 		/* syscalls: strace attached to every supervisor pid */
 		char outf[300];
 		snprintf(outf, sizeof outf, "%s", strace_out ? strace_out : "/tmp/bench-strace.out");
@@ -679,7 +705,7 @@ static int cmd_tree(int argc, char **argv)
 		char **sargv = calloc((size_t)ns * 2 + 16, sizeof *sargv);
 		int k = 0;
 		sargv[k++] = "strace";
-		sargv[k++] = "-f";
+		sargv[k++] = nofollow ? "-q" : "-f";
 		sargv[k++] = "-qq";
 		sargv[k++] = "-o";
 		sargv[k++] = outf;
@@ -712,7 +738,9 @@ static int cmd_tree(int argc, char **argv)
 				                 strstr(line, "+++") || strstr(line, "---")))
 					continue;
 				calls++;
-				char *sp = strchr(line, ' ');
+				/* "PID name(" with -f, "[pid N] name(" or "name(" without */
+				char *sp = line[0] >= '0' && line[0] <= '9' ? strchr(line, ' ') :
+					   line[0] == '[' && strchr(line, ']') ? strchr(line, ']') + 1 : line;
 				if (sp) {
 					char nm[40];
 					while (*sp == ' ')

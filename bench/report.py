@@ -78,6 +78,11 @@ METRICS = [
     ("reap.lagcpu", "9. Reaping as PID 1", "PID 1 CPU, release to last reaped", "ms", "low", "{:.1f}"),
     ("shutdown.100", "10. Shutdown", "100 services: request to all gone", "ms", "low", "{:.2f}"),
     ("shutdown.1000", "10. Shutdown", "1000 services: request to all gone", "ms", "low", "{:.2f}"),
+    ("health.check.syscalls", "11. Health checks, 100 services, check every 30 s", "init's syscalls per second", "calls/s", "low", "{:.2f}"),
+    ("health.check.wakeups", "11. Health checks, 100 services, check every 30 s", "init's context switches per second", "switches/s", "low", "{:.2f}"),
+    ("health.check.cpu", "11. Health checks, 100 services, check every 30 s", "init's CPU per second", "us/s", "low", "{:.1f}"),
+    ("health.check.childcpu", "11. Health checks, 100 services, check every 30 s", "CPU of the checks (shell scripts) per second", "us/s", None, "{:.1f}"),
+    ("health.notify.syscalls", "11. Health checks, 100 services, check every 30 s", "idle syscalls, 100 services with notify instead", "calls", "low", "{:.0f}"),
 ]
 METRIC = {m[0]: m for m in METRICS}
 
@@ -167,6 +172,7 @@ TARGETS = {
     "restart": ("< 0.5 ms", t_lt(0.5)),
     "crash.cpu": ("<= 150 us per restart", t_le(150)),
     "idle.syscalls": ("0", t_le(0)),
+    "health.notify.syscalls": ("0", t_le(0)),
     "status.1000": ("<= 5 ms", t_le(5)),
     "rt": ("<= 3 ms median, max < 2x min", t_rt),
     "rt.1000": ("<= 3 ms median, max < 2x min", t_rt),

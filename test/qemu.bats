@@ -489,3 +489,60 @@ poweroff
 		echo "the journal needs recovery: not unmounted before power-off" >&2
 		grep -i features "$S/dumpe2fs.out" >&2; return 1; }
 }
+
+# --- the hardware watchdog: Debian's softdog, 4 s margin ----------------------
+
+# softdog_overlay: the overlay gets watchdog.ko and softdog.ko of the test
+# kernel, loaded by /etc/rc.local (so init finds /dev/watchdog only once
+# rc.boot has ended), and health_tools (test/health_tools.c, static).
+softdog_overlay() {
+	local kmod
+	kmod=$ROOT/build/kernel/lib/modules/$(cat "$ROOT/build/kernel/version")/kernel/drivers/watchdog
+	[ -e "$kmod/softdog.ko" ] || skip "no softdog.ko in the test kernel"
+	command -v musl-gcc >/dev/null || skip "musl-gcc not installed"
+	mkdir -p "$S/root/lib/wd" "$S/root/bin"
+	cp "$kmod/watchdog.ko" "$kmod/softdog.ko" "$S/root/lib/wd/"
+	musl-gcc -static -Os -o "$S/root/bin/health_tools" "$BATS_TEST_DIRNAME/health_tools.c"
+	rc_local 'insmod /lib/wd/watchdog.ko && insmod /lib/wd/softdog.ko soft_margin=4 ||
+	echo "SVTEST softdog not loaded" >/dev/ttyS1'
+}
+
+@test "hardware watchdog: fed well past its timeout; SVWATCHDOG sets it; halt disarms it" {
+	scenario softdog
+	softdog_overlay
+	test_service '
+wait_up svtest
+w=/sys/class/watchdog/watchdog0
+say wdt $(cat $w/state) timeout=$(cat $w/timeout)
+# over three times the timeout, in guest time
+while [ "$(cut -d. -f1 /proc/uptime)" -lt 20 ]; do sleep 1; done
+say alive $(uptime_s) $(cat $w/state)
+halt
+'
+	boot_bg -a SVWATCHDOG=6
+	wait_for 60 eval 'con | grep -q -e "reboot: System halted" -e "Kernel panic" -e "reboot: Restarting" -e "Initiating system reboot"'
+	ended_with "System halted"
+	# halted, not reset: an armed watchdog would have fired within 6 s
+	sleep 9
+	alive "$QPID" || { echo "qemu ended after the halt" >&2; con | tail -5 >&2; return 1; }
+	stop_qemu
+	[ "$(value wdt)" = "active timeout=6" ] || { echo "watchdog: '$(value wdt)'" >&2; return 1; }
+	got "SVTEST alive" || { echo "did not stay up" >&2; return 1; }
+	not eval 'con | grep -E "Initiating system reboot|watchdog did not stop"'
+}
+
+@test "hardware watchdog: init stops (frozen by a debugger): the board resets" {
+	scenario softdog-freeze
+	softdog_overlay
+	test_service '
+wait_up svtest
+say wdt $(cat /sys/class/watchdog/watchdog0/state)
+/bin/health_tools freeze 1 | while read -r l; do say "$l" $(uptime_s); done
+'
+	boot
+	[ "$(value wdt)" = active ] || { echo "watchdog: '$(value wdt)'" >&2; return 1; }
+	got "SVTEST frozen" || { echo "init was not frozen" >&2; return 1; }
+	con | grep -q 'softdog: Initiating system reboot' || {
+		echo "no reset by softdog:" >&2; con | tail -15 >&2; return 1; }
+	not got "svtest got TERM"
+}
