@@ -143,4 +143,31 @@ static void fuzz_quiet_stdout(void)
 	}
 }
 
+/* health.c and watchdog.c: no socket, no checks, no device */
+#ifndef FUZZ_HAVE_HEALTH
+extern char **environ;
+char **svc_environ;
+void notify_open(int use) { (void)use; svc_environ = environ; }
+int notify_fd(void) { return -1; }
+void notify_input(void) {}
+void health_config(struct service *s, const struct hconf *c) { (void)s, (void)c; }
+int health_started(struct service *s, int has_fd) { (void)s; (void)has_fd; return 0; }
+void health_ready(struct service *s) { (void)s; }
+void health_keepalive(struct service *s) { (void)s; }
+int health_watchdog(const struct service *s) { (void)s; return 0; }
+char **health_env(const struct service *s, char **base, char **pid_at)
+{
+	(void)s, (void)pid_at;
+	return base;
+}
+void health_stopped(struct service *s) { (void)s; }
+int health_failed(struct service *s) { (void)s; return 0; }
+void health_reaped(pid_t pid, int status) { (void)pid, (void)status; }
+int64_t health_timer(struct service *s) { (void)s; return 0; }
+void hwdog_open(void) {}
+int64_t hwdog_timer(void) { return 0; }
+void hwdog_feed(void) {}
+void hwdog_disarm(void) {}
+#endif
+
 #endif
