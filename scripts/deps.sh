@@ -23,7 +23,8 @@ test)  want musl-gcc musl-tools; want bats bats; want unshare util-linux
        want busybox busybox-static; want qemu-system-x86_64 qemu-system-x86
        want cpio cpio; want strace strace; want mke2fs e2fsprogs
        want timeout coreutils; want python3 python3; want cc gcc
-       want podman podman; want runc runc ;;
+       want podman podman; want runc runc
+       want systemd-notify systemd ;;  # health.bats: systemd's own notify client
 qemu)  want qemu-system-x86_64 qemu-system-x86; want busybox busybox-static
        want cpio cpio; want gzip gzip ;;
 cross) shift
