@@ -242,13 +242,14 @@ static void lg_archive_name(char name[ARCHLEN + 1])
 /* Open DIR/current for appending: 0 or an errno. */
 static int lg_open_current(void)
 {
-	int fd = openat(S.dirfd, "current",
-	                O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	/* never through a symlink, never a FIFO: only a file of our own */
+	int fd = openat(S.dirfd, "current", O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	                O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0640);
 	if (fd < 0)
 		return errno;
 	struct stat st;
-	if (stat_at(fd, "", &st, AT_EMPTY_PATH) < 0) {
-		int e = errno;
+	int e = stat_at(fd, "", &st, AT_EMPTY_PATH) < 0 ? errno : S_ISREG(st.st_mode) ? 0 : ENOTREG;
+	if (e) {
 		close(fd);
 		return e;
 	}
@@ -649,14 +650,21 @@ static int lg_number(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
 
 static int lg_setup(void)
 {
-	int e;
-	if (mkdir_p(S.dir) < 0) {
+	int e, made = mkdir_p(S.dir);
+	struct stat st;
+	if (made < 0) {
 		lg_say(S.dir, ": cannot create: ", errstr(errno), NULL);
 		return -1;
 	}
 	S.dirfd = openat(AT_FDCWD, S.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (S.dirfd < 0) {
+	if (S.dirfd < 0 || (made && fchmod(S.dirfd, 0750) < 0) ||
+	    stat_at(S.dirfd, "", &st, AT_EMPTY_PATH) < 0) {
 		lg_say(S.dir, ": ", errstr(errno), NULL);
+		return -1;
+	}
+	/* others could swap our files: only in a sticky dir of our own */
+	if ((st.st_mode & S_IWOTH) && !((st.st_mode & S_ISVTX) && st.st_uid == geteuid())) {
+		lg_say(S.dir, ": writable by others", NULL);
 		return -1;
 	}
 	/* one svlog per directory: two would interleave and rotate each

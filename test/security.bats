@@ -200,3 +200,24 @@ PY
 	[[ $output == *'??2????x up '* ]]
 	sv -j status | json_check 'assert len(d) == 1 and d[0]["name"] == "??2????x", d'
 }
+
+@test "svlog: never follows a symlinked current; new files 0640 in a 0750 dir; a dir writable by others is refused" {
+	echo secret >"$T/victim"
+	mkdir "$T/log"
+	ln -s "$T/victim" "$T/log/current"
+	run sh -c "echo evil | '$ROOT/svlog' '$T/log'"
+	echo "$output"
+	[ "$status" = 111 ]
+	[ "$(cat "$T/victim")" = secret ]
+	echo hi | (umask 022; "$ROOT/svlog" "$T/new/log")
+	[ "$(stat -c %a "$T/new/log")" = 750 ]
+	[ "$(stat -c %a "$T/new/log/current")" = 640 ]
+	mkdir -m 0777 "$T/open"
+	run sh -c "echo x | '$ROOT/svlog' '$T/open'"
+	[ "$status" = 111 ]
+	[[ $output == *"writable by others"* ]]
+	[ ! -e "$T/open/current" ]
+	chmod 1777 "$T/open"
+	echo x | "$ROOT/svlog" "$T/open"
+	[ "$(cat "$T/open/current")" = x ]
+}

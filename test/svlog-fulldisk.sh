@@ -5,6 +5,7 @@
 # Mounts a 64 KiB tmpfs on WORKDIR/mnt and starts svlog on it.
 #   default:  fill it, feed 1 MB of lines, free space, feed more.
 #   archives: make archives, fill it: svlog deletes the oldest to go on.
+#   instant:  fill it, drop lines, free space: the next line is written.
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 SVLOG=$1 W=$2 MODE=${3:-drop}
@@ -76,6 +77,17 @@ fi
 
 dd if=/dev/zero of="$mnt/fill" bs=1k 2>/dev/null
 [ "$(df -k "$mnt" | awk 'NR == 2 { print $4 }')" -eq 0 ] || fail "tmpfs not full"
+
+if [ "$MODE" = instant ]; then
+	# a line that comes as soon as there is room again is written at once
+	head -c 5000 "$W/mb" >&7
+	wait_for 5 grep -q . "$W/fd.err" || fail "no error line"
+	: >"$mnt/fill"  # no fork between freeing and the line
+	echo after >&7
+	wait_for 5 has '^after$' || fail "after not logged"
+	grep -q '^svlog: dropped [1-9][0-9]* lines$' "$D/current" || fail "no dropped line"
+	exit 0
+fi
 
 t0=$(date +%s%N)
 cat "$W/mb" >&7
