@@ -73,9 +73,14 @@ install: all
 demo: all
 	scripts/demo.sh
 
+# The suites run once against ./init, then ASAN_SUITES (every suite but
+# qemu, which boots the static ./init) again against ./init-asan (ASan +
+# UBSan): one summary line for both.
+ASAN_SUITES ?= $(filter-out qemu,$(basename $(notdir $(wildcard test/*.bats))))
 test: all
 	@scripts/deps.sh test
-	@scripts/runtests.sh $(TESTS)
+	@$(MAKE) -s init-asan
+	@SVTEST_ASAN="$(ASAN_SUITES)" scripts/runtests.sh $(TESTS)
 
 qemu: all
 	scripts/deps.sh qemu
@@ -86,8 +91,9 @@ bench: all
 	bench/run $(BENCHFLAGS)
 
 # Debug builds for the checkers (not static: the sanitizers need glibc).
-asan:
-	cc -g -O1 $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer -o init-asan $(SRCS)
+asan: init-asan
+init-asan: $(SRCS) $(HDRS)
+	cc -g -O1 $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer -o $@ $(SRCS)
 
 check: asan
 	scripts/check.sh
