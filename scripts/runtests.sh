@@ -65,7 +65,7 @@ elif [ -n "$asan" ]; then
 	SVTEST_BIN=$work/bin \
 	ASAN_OPTIONS="log_path=$work/san/asan:detect_leaks=1:abort_on_error=0" \
 	UBSAN_OPTIONS="log_path=$work/san/ubsan:print_stacktrace=1" \
-		bats --tap $asan | sed 's/^\(\(not \)\{0,1\}ok [0-9]*\) /\1 [asan] /' | tee "$out"
+		bats --tap $asan | sed -u 's/^\(\(not \)\{0,1\}ok [0-9]*\) /\1 [asan] /' | tee "$out"
 	count
 	for r in "$work"/san/*; do
 		[ -e "$r" ] || continue
