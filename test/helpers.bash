@@ -288,13 +288,13 @@ run_clean() {
 }
 
 # start_init [ARGS...]: run $BIN/init -d $SVDIR -r $RUN ARGS in the background
-# (output to $INIT_OUT, env SVTEST_T=$T, only fds 0-2 open), then wait up to 5 s until `svctl status` answers
+# (output to $INIT_OUT, env SVTEST_T=$T, only fds 0-2 open), then wait up to 15 s (an ASan build on a loaded machine is slow to start) until `svctl status` answers
 # (exit 0 or 3). Fails at once if init dies.
 start_init() {
 	run_clean SVTEST_T="$T" "$BIN/init" -d "$SVDIR" -r "$RUN" "$@" >"$INIT_OUT" 2>&1 </dev/null &
 	INIT_PID=$!
 	track_pid "$INIT_PID"
-	local deadline=$(( $(now_ms) + 5000 )) rc
+	local deadline=$(( $(now_ms) + 15000 )) rc
 	while :; do
 		rc=0
 		sv status >/dev/null 2>&1 || rc=$?

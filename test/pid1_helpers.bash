@@ -85,7 +85,7 @@ p1_ns_init_or_gone() { p1_ns_init "$1" >/dev/null || ! alive "$1"; }
 # p1_start MODE [ARGS...]: p1_spawn, then wait until svctl status answers.
 p1_start() {
 	p1_spawn "$@" || return 1
-	wait_for 5 p1_answers || {
+	wait_for 15 p1_answers || {
 		echo "p1_start: init output:" >&2
 		sed 's/^/    /' "$INIT_OUT" >&2
 		return 1
