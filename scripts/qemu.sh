@@ -74,7 +74,7 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || {
 # later "-a loglevel=7" wins.
 quiet=quiet
 [ -n "$console" ] && quiet=""
-cmdline="console=ttyS0 panic=-1 $quiet$append"
+cmdline="console=ttyS0 panic=-1 no_timer_check $quiet$append"
 # KVM does not work everywhere (and fails oddly where /dev/kvm is there but
 # unusable): software emulation always works. QEMU_ACCEL=kvm to try it.
 set -- -accel "${QEMU_ACCEL:-tcg}" -m "$mem" -nodefaults -no-user-config \
