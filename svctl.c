@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -65,7 +66,7 @@ static void err(const char *who, const char *cause)
 
 static int usage(void)
 {
-	err(NULL, "usage: svctl [-r RUNDIR] [-w SECS] [-j] COMMAND [NAME...]");
+	err(NULL, "usage: svctl [-r RUNDIR] [-w SECS] [-j] COMMAND [NAME...] | top [-c] [-n N]");
 	return E_USAGE;
 }
 
@@ -347,13 +348,48 @@ static void put_needs(struct out *o, const struct service *s, int as_json)
 	}
 }
 
-/* Hook for cgroup.c's figures, read here from the service's cgroup:
- * " mem=BYTES cpu=SECONDS" on the line; JSON "mem_bytes", "cpu_s". */
+static void put_or_null(struct out *o, const char *key, int has, int64_t v);
+
+/* Memory (bytes) and CPU (microseconds) of a running service, read from
+ * its cgroup (found through /proc/PID/cgroup): -1 where unknown. */
+static void usage_of(const struct service *s, int64_t *mem, int64_t *cpu)
+{
+	char proc[32], dir[PATHLEN];
+	*mem = *cpu = -1;
+	if (!shows_pid(s))
+		return;
+	memcpy(fmt_uint(stpcpy(proc, "/proc/"), (uint64_t)s->pid), "/cgroup", 8);
+	if (!cgroup_of(dir, proc)[0])
+		return;
+	*mem = cgroup_stat(dir, "memory.current", "");
+	*cpu = cgroup_stat(dir, "cpu.stat", "usage_usec ");
+}
+
+/* seconds with one decimal */
+static void put_secs(struct out *o, int64_t usec)
+{
+	put_int(o, usec / 1000000);
+	put_kv(o, ".", usec / 100000 % 10);
+}
+
+/* " mem=BYTES cpu=SECONDS" on the line; JSON "mem_bytes", "cpu_s" */
 static void put_cgroup(struct out *o, const struct service *s, int as_json)
 {
-	(void)s;
-	if (as_json)
-		put(o, ",\"mem_bytes\":null,\"cpu_s\":null");
+	int64_t mem, cpu;
+	usage_of(s, &mem, &cpu);
+	if (as_json) {
+		put_or_null(o, ",\"mem_bytes\":", mem >= 0, mem);
+		put(o, ",\"cpu_s\":");
+	} else {
+		if (mem >= 0)
+			put_kv(o, " mem=", mem);
+		if (cpu >= 0)
+			put(o, " cpu=");
+	}
+	if (cpu >= 0)
+		put_secs(o, cpu);
+	else if (as_json)
+		put(o, "null");
 }
 
 static void line(struct out *o, const struct service *s, int64_t now)
@@ -501,6 +537,68 @@ static int status(char **names, int n, int as_json)
 	if (o.failed && rc == E_OK)
 		rc = E_WAIT;
 	return rc;
+}
+
+/* ---- top: running services by memory (or CPU), every second ---- */
+
+static int top(int argc, char **argv)
+{
+	static struct service *list[MAXSLOT];
+	static int64_t mem[MAXSLOT], cpu[MAXSLOT];
+	static struct out o;
+	uint32_t rounds = 0;  /* 0: until interrupted */
+	int by_cpu = 0;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-c"))
+			by_cpu = 1;
+		else if (strcmp(argv[i], "-n") || ++i == argc || parse_uint(argv[i], 1000000, &rounds) < 0)
+			return usage();
+	for (uint32_t r = 0; !rounds || r < rounds; r++) {
+		if (r) {
+			struct timespec t = { 1, 0 };
+			nanosleep(&t, NULL);
+		}
+		if (!init_alive() || load() < 0) {
+			err(run_dir, "no live init");
+			return E_UNKNOWN;
+		}
+		int n = 0;
+		for (uint32_t i = 0; i < nslots; i++)
+			if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED && shows_pid(&slots[i])) {
+				usage_of(&slots[i], &mem[n], &cpu[n]);
+				list[n++] = &slots[i];
+			}
+		for (int i = 1; i < n; i++)  /* insertion sort, biggest first */
+			for (int j = i; j > 0 && (by_cpu ? cpu : mem)[j] > (by_cpu ? cpu : mem)[j - 1]; j--) {
+				struct service *x = list[j];
+				int64_t m = mem[j], c = cpu[j];
+				list[j] = list[j - 1], mem[j] = mem[j - 1], cpu[j] = cpu[j - 1];
+				list[j - 1] = x, mem[j - 1] = m, cpu[j - 1] = c;
+			}
+		struct winsize ws;
+		int rows = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 2 ? ws.ws_row - 2 : 22;
+		put(&o, rounds == 1 ? "" : "\033[H\033[2J");  /* a screen, not a scroll */
+		put(&o, "NAME PID MEM CPU\n");
+		for (int i = 0; i < n && i < rows; i++) {
+			put(&o, list[i]->name);
+			put_kv(&o, " ", list[i]->pid);
+			put(&o, " ");
+			if (mem[i] >= 0)
+				put_int(&o, mem[i]);
+			else
+				put(&o, "-");
+			put(&o, " ");
+			if (cpu[i] >= 0)
+				put_secs(&o, cpu[i]);
+			else
+				put(&o, "-");
+			put(&o, "\n");
+		}
+		flush(&o);
+		if (o.failed)
+			return E_WAIT;
+	}
+	return E_OK;
 }
 
 /* ---- sending and waiting ---- */
@@ -774,6 +872,8 @@ int svctl_main(int argc, char **argv)
 		err(run_dir, "path too long (400 bytes at most)");
 		return E_USAGE;
 	}
+	if (!strcmp(argv[i], "top"))
+		return top(argc - i, argv + i);
 	int cmd = command_index(argv[i]);
 	char **names = argv + i + 1;
 	int n = argc - i - 1;

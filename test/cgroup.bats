@@ -96,6 +96,14 @@ sleep 0.2; exit 1"
 	grep -qx "0::.*/svc/db" /proc/"$(svpid db)"/cgroup
 	grep -qx "0::.*/init" /proc/"$INIT_PID"/cgroup
 	[ -d "$CG/svc/db" ]
+	# usage, read by svctl from the cgroup: cpu= always, mem= with the
+	# memory controller; svctl top -n 1 lists the running services
+	[[ "$(status_line web)" == *" cpu="[0-9]*.[0-9]* ]]
+	run sv top -n 1
+	[ "$status" = 0 ]
+	[ "${lines[0]}" = "NAME PID MEM CPU" ]
+	[[ "$output" == *"web $(svpid web) "* ]]
+	[[ "$output" == *"db $(svpid db) "* ]]
 	disable db
 	wait_for 5 eval '[ ! -d "$CG/svc/db" ]'
 	[ -d "$CG/svc/web" ]
