@@ -351,7 +351,8 @@ static void put_needs(struct out *o, const struct service *s, int as_json)
 static void put_or_null(struct out *o, const char *key, int has, int64_t v);
 
 /* Memory (bytes) and CPU (microseconds) of a running service, read from
- * its cgroup (found through /proc/PID/cgroup): -1 where unknown. */
+ * its cgroup (found through /proc/PID/cgroup; init spends nothing on
+ * them): -1 where unknown. */
 static void usage_of(const struct service *s, int64_t *mem, int64_t *cpu)
 {
 	char proc[32], dir[PATHLEN];
@@ -359,7 +360,9 @@ static void usage_of(const struct service *s, int64_t *mem, int64_t *cpu)
 	if (!shows_pid(s))
 		return;
 	memcpy(fmt_uint(stpcpy(proc, "/proc/"), (uint64_t)s->pid), "/cgroup", 8);
-	if (!cgroup_of(dir, proc)[0])
+	size_t n = strlen(cgroup_of(dir, proc)), k = strlen(s->name);
+	/* only in a cgroup of its own: init's BASE/svc/NAME */
+	if (n < k + 5 || strcmp(dir + n - k, s->name) || strncmp(dir + n - k - 5, "/svc/", 5))
 		return;
 	*mem = cgroup_stat(dir, "memory.current", "");
 	*cpu = cgroup_stat(dir, "cpu.stat", "usage_usec ");
