@@ -246,6 +246,14 @@ pod_stop() {
 	[[ $output == *"main ran"* ]]
 }
 
+@test "podman: --user 65534 runs a main command" {
+	engine
+	run pod run --rm --network none --user 65534 "$POD_IMG" /sbin/init -- sh -c 'echo "uid $(id -u)"'
+	echo "$output"
+	[ "$status" = 0 ]
+	[[ $output == *"uid 65534"* ]]
+}
+
 @test "podman: healthcheck with svctl status: healthy when all up, unhealthy when one is fatal" {
 	engine
 	prun --health-cmd '/sbin/init svctl status' --health-interval disable "$POD_IMG" /sbin/init
@@ -257,4 +265,36 @@ pod_stop() {
 	echo "$output"
 	[ "$status" != 0 ]
 	[[ $output == *unhealthy* ]]
+}
+
+@test "podman: container-example: web, worker and main command up; stop exits 0" {
+	engine
+	local ctx=$ROOT/container-example r=$POD_DIR/example a line
+	local -a change=()
+	# the Containerfile's steps, done here: `podman build` with vfs takes
+	# tens of seconds (the Containerfile itself builds with podman and
+	# docker as its header says)
+	mkdir -p "$r/sbin" "$r/bin" "$r/run" "$r/tmp" "$r/var/log"
+	chmod 1777 "$r/tmp"
+	cp "$ROOT/init" "$r/sbin/init"
+	cp "$(command -v busybox)" "$r/sbin/busybox"
+	for a in $("$r/sbin/busybox" --list); do ln -s /sbin/busybox "$r/bin/$a"; done
+	for a in svctl svlog; do ln -s init "$r/sbin/$a"; done
+	cp -a "$ctx/rootfs/." "$r/"
+	# the image's configuration from the Containerfile itself
+	while read -r line; do
+		case $line in ENTRYPOINT*|CMD*|STOPSIGNAL*|EXPOSE*) change+=(--change "$line") ;; esac
+	done <"$ctx/Containerfile"
+	[ "${#change[@]}" = 8 ]
+	tar -C "$r" -cf "$POD_DIR/example.tar" .
+	pod import -q "${change[@]}" "$POD_DIR/example.tar" localhost/svexample:1 >/dev/null
+	prun localhost/svexample:1
+	pod exec "$C" svctl -w 10 status web worker
+	wait_for 10 eval "pod logs $C 2>&1 | grep -qx 'main: services up; serving on :8080'"
+	pod exec "$C" wget -qO- http://127.0.0.1:8080/ | grep -q 'supervised by init'
+	[ "$(pod inspect -f '{{.Config.StopSignal}}' "$C")" = 15 ]
+	pod_stop
+	[ "$(exit_code)" = 0 ]
+	pod logs "$C" 2>&1 | grep -qx "main: stopping"
+	pod logs "$C" 2>&1 | grep -qx "worker: stopping"
 }
