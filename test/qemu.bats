@@ -546,3 +546,42 @@ say wdt $(cat /sys/class/watchdog/watchdog0/state)
 		echo "no reset by softdog:" >&2; con | tail -15 >&2; return 1; }
 	not got "svtest got TERM"
 }
+
+@test "hostile SVDIR: 200-byte name, FIFO as timeout-kill, logger ignoring TERM: no panic, poweroff completes" {
+	scenario hostile
+	local r=$S/root
+	# a service whose timeout-kill is a FIFO: a config error, never a hang
+	mkdir -p "$r/etc/sv/fifo"
+	printf '#!/bin/sh\nexec sleep 100000\n' >"$r/etc/sv/fifo/run"
+	mkfifo "$r/etc/sv/fifo/timeout-kill"
+	# a logger that ignores SIGTERM: SIGKILL after its timeout-kill
+	mkdir -p "$r/etc/sv/stubborn/log"
+	printf '#!/bin/sh\nexec sleep 100000\n' >"$r/etc/sv/stubborn/run"
+	printf '#!/bin/sh\ntrap "" TERM\nexec sleep 100000\n' >"$r/etc/sv/stubborn/log/run"
+	echo 2000 >"$r/etc/sv/stubborn/log/timeout-kill"
+	chmod 755 "$r/etc/sv/fifo/run" "$r/etc/sv/stubborn/run" "$r/etc/sv/stubborn/log/run"
+	ln -s /etc/sv/fifo "$r/etc/svc/fifo"
+	ln -s /etc/sv/stubborn "$r/etc/svc/stubborn"
+	# the long names are dropped in while init runs (scan and inotify)
+	test_service '
+wait_up svtest stubborn && say up
+touch "/etc/svc/$(head -c 200 /dev/zero | tr "\0" A)"
+ln -s /etc/sv/svtest "/etc/svc/$(head -c 150 /dev/zero | tr "\0" B)"
+sleep 1
+svctl rescan
+sleep 1
+svctl status >/dev/null 2>&1
+say alive $?
+svctl status | sed "s/^/STATUS /"
+say poweroff $(uptime_s)
+poweroff
+'
+	boot
+	ended_with "Power down"
+	got "SVTEST up" || { echo "svtest and stubborn did not come up" >&2; return 1; }
+	local rc
+	rc=$(value alive)
+	[ "$rc" = 0 ] || [ "$rc" = 3 ] || { echo "svctl status after the long names: exit '$rc'" >&2; return 1; }
+	out | grep -q '^STATUS fifo fatal' || { echo "fifo is not fatal:" >&2; out | grep '^STATUS' >&2; return 1; }
+	got "svtest got TERM" || { echo "services were not stopped" >&2; return 1; }
+}
