@@ -355,9 +355,15 @@ static void put_or_null(struct out *o, const char *key, int has, int64_t v);
  * them): -1 where unknown. */
 static void usage_of(const struct service *s, int64_t *mem, int64_t *cpu)
 {
+	static int used = -1;  /* does init use cgroups? It is in BASE/init then */
 	char proc[32], dir[PATHLEN];
 	*mem = *cpu = -1;
-	if (!shows_pid(s))
+	if (used < 0) {  /* once, not a /proc read per service for nothing */
+		memcpy(fmt_uint(stpcpy(proc, "/proc/"), (uint64_t)head.pid), "/cgroup", 8);
+		size_t n = strlen(cgroup_of(dir, proc));
+		used = n >= 5 && !strcmp(dir + n - 5, "/init");
+	}
+	if (!used || !shows_pid(s))
 		return;
 	memcpy(fmt_uint(stpcpy(proc, "/proc/"), (uint64_t)s->pid), "/cgroup", 8);
 	size_t n = strlen(cgroup_of(dir, proc)), k = strlen(s->name);
