@@ -230,6 +230,9 @@ void say(const char *who, const char *what, const char *cause)
 		if (len)
 			memcpy(line + len, ": ", 2), len += 2;
 		memcpy(line + len, part[i], n);
+		for (size_t k = len; k < len + n; k++)  /* names and file bytes: one line */
+			if ((unsigned char)line[k] < 0x20 || line[k] == 0x7f)
+				line[k] = '?';
 		len += n;
 	}
 	line[len++] = '\n';

@@ -844,7 +844,8 @@ static void env_file(const char *name, int type, void *arg)
 		return;
 	}
 	char *v = p + nlen + 1;
-	size_t vlen = strcspn(v, "\n");
+	char *nl = memchr(v, '\n', (size_t)n);
+	size_t vlen = nl ? (size_t)(nl - v) : (size_t)n;
 	if (n > 0 && vlen == (size_t)n && (size_t)n == room - nlen - 2) {
 		svc_fail(e->who, "env", "values too large");
 		e->bad = 1;

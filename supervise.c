@@ -540,8 +540,15 @@ void svc_start(struct service *s)
 	 * to init's stdout; a logger reads the pipe, writes where init does */
 	if (s->flags & F_LOGGER)
 		sp.in = peer(s)->logpipe[0];
-	else
-		sp.out = (s->flags & F_HASLOG) && log_ensure(s) == 0 ? s->logpipe[1] : 1;
+	else if (!(s->flags & F_HASLOG))
+		sp.out = 1;
+	else if (log_ensure(s) == 0)
+		sp.out = s->logpipe[1];
+	else {  /* no pipe (out of fds): never start without the logger */
+		close(dfd);
+		to_backoff(s);
+		return;
+	}
 	int16_t np[2] = { -1, -1 };
 	if (s->notify_fd >= 0) {
 		if (pipe16(np, O_CLOEXEC | O_NONBLOCK) < 0)

@@ -148,7 +148,7 @@ refused() {
 	mksvc a "echo x >> $T/started; exec sleep 1000"
 	start_init
 	wait_state a up
-	rm -rf "$RUN" 2>/dev/null || true  # init may make it again meanwhile
+	mv "$RUN" "$T/old-run"  # (rm -rf races with init making it again)
 	wait_for 3 test -p "$RUN/control"
 	wait_state a up
 	run timeout 5 ./init -d "$SVDIR" -r "$RUN"
@@ -220,4 +220,16 @@ PY
 	chmod 1777 "$T/open"
 	echo x | "$ROOT/svlog" "$T/open"
 	[ "$(cat "$T/open/current")" = x ]
+}
+
+@test "bytes from names and files reach init's stderr escaped; env/ NUL becomes a newline" {
+	mksvc a 'printf "%s" "$X" > '"$T/x"'; exec sleep 1000'
+	mkdir -p "$SVS/a/env"
+	printf 'a\0b\nignored' >"$SVS/a/env/X"
+	mkdir "$SVDIR/$(printf 'bad\ninit: forged')"
+	start_init
+	wait_state a up
+	[ "$(od -An -c "$T/x" | tr -s ' ')" = " a \n b" ]
+	wait_for 2 grep -q 'bad?init: forged: skipped' "$INIT_OUT"
+	not grep -q '^init: forged' "$INIT_OUT"
 }
