@@ -83,6 +83,10 @@ install: all
 demo: all
 	scripts/demo.sh
 
+# Every cross build, for make test (each fetches what it needs once).
+cross:
+	@for a in $(ARCHS); do $(MAKE) -s ARCH=$$a || exit 1; done
+
 # The suites run once against ./init, then ASAN_SUITES again against
 # ./init-asan (ASan + UBSan): one summary line for both. By default the
 # suites that feed init and svctl hostile input (names, files, FIFOs,
@@ -92,15 +96,33 @@ ASAN_SUITES ?= security svctl svdir svlog
 ifeq ($(ASAN_SUITES),all)
 override ASAN_SUITES := $(filter-out qemu,$(basename $(notdir $(wildcard test/*.bats))))
 endif
-test: all
+# Then a subset against each cross build (scripts/runtests.sh) and boots
+# of aarch64, armhf and mipsel (test/qemu-arch.bats); make test
+# TESTS=test/FILE.bats runs only that file, natively (and under ASan).
+test: all $(if $(TESTS),,cross)
 	@scripts/deps.sh test
 	@$(MAKE) -s init-asan
-	@SVTEST_ASAN="$(ASAN_SUITES)" scripts/runtests.sh $(TESTS)
+	@SVTEST_ASAN="$(ASAN_SUITES)" SVTEST_ARCHS="$(if $(TESTS),,$(ARCHS))" scripts/runtests.sh $(TESTS)
 
+# make test: the suites natively, then against each cross build (a subset:
+# see scripts/runtests.sh), and boots of aarch64, armhf and mipsel
+# (test/qemu-arch.bats). make test TESTS=test/FILE.bats: only that, natively.
+test: all $(if $(TESTS),,cross)
+	@scripts/deps.sh test
+	@SVTEST_ARCHS="$(if $(TESTS),,$(ARCHS))" scripts/runtests.sh $(TESTS)
+
+# make qemu ARCH=aarch64 (armhf, mipsel): the appliance of that architecture
+ifeq ($(ARCH),)
 qemu: all
 	scripts/deps.sh qemu
 	scripts/mkinitramfs.sh
 	scripts/qemu.sh
+else
+qemu: all
+	scripts/deps.sh qemu $(ARCH)
+	scripts/archimage.sh $(ARCH)
+	scripts/qemu.sh -A $(ARCH)
+endif
 
 bench: all
 	bench/run $(BENCHFLAGS)
@@ -117,4 +139,4 @@ clean:
 	rm -f init svctl svlog init-asan
 	rm -rf build
 
-.PHONY: all install demo test qemu bench asan check clean
+.PHONY: all cross install demo test qemu bench asan check clean

@@ -24,9 +24,22 @@ test)  want musl-gcc musl-tools; want bats bats; want unshare util-linux
        want cpio cpio; want strace strace; want mke2fs e2fsprogs
        want timeout coreutils; want python3 python3; want cc gcc
        want podman podman; want runc runc
-       want systemd-notify systemd ;;  # health.bats: systemd's own notify client
+       want systemd-notify systemd  # health.bats: systemd's own notify client
+       # the cross builds, their suites under qemu-user, their boots
+       want qemu-aarch64-static qemu-user-static; want qemu-system-arm qemu-system-arm
+       want qemu-system-mipsel qemu-system-mips; want flock util-linux
+       want aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+       want arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf
+       want riscv64-linux-gnu-gcc gcc-riscv64-linux-gnu
+       want i686-linux-gnu-gcc gcc-i686-linux-gnu
+       want mipsel-linux-gnu-gcc gcc-mipsel-linux-gnu; want dpkg-source dpkg-dev ;;
 qemu)  want qemu-system-x86_64 qemu-system-x86; want busybox busybox-static
-       want cpio cpio; want gzip gzip ;;
+       want cpio cpio; want gzip gzip
+       case ${2:-} in  # deps.sh qemu ARCH: that architecture's qemu
+       aarch64) want qemu-system-aarch64 qemu-system-arm; want qemu-aarch64-static qemu-user-static ;;
+       armhf) want qemu-system-arm qemu-system-arm; want qemu-arm-static qemu-user-static ;;
+       mipsel) want qemu-system-mipsel qemu-system-mips; want qemu-mipsel-static qemu-user-static ;;
+       esac ;;
 cross) shift
        for a in "$@"; do
        	case $a in
@@ -58,7 +71,7 @@ if [ -n "$need" ]; then
 fi
 case $job in
 cross) for a in "$@"; do "$(dirname "$0")/getmusl.sh" "$a"; done ;;
-qemu) "$(dirname "$0")/getkernel.sh" >/dev/null ;;
+qemu) "$(dirname "$0")/getkernel.sh" ${2:-} >/dev/null ;;
 # the qemu tests skip (saying why) if no kernel can be had
 test) "$(dirname "$0")/getkernel.sh" >/dev/null ||
 	echo "deps.sh: no kernel for the qemu tests (they will be skipped)" >&2 ;;

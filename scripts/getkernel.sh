@@ -9,10 +9,42 @@
 #   build/kernel/version                   VERSION
 # Override with KERNEL=/path/to/bzImage (and KMODULES=/lib/modules/VER)
 # to use your own kernel instead; then nothing is fetched.
+#
+#   scripts/getkernel.sh ARCH   (aarch64, armhf, mipsel) Debian's kernel of
+#                               that architecture for qemu-system (arm64,
+#                               armmp-lpae, 4kc-malta), in build/kernel-ARCH
+#                               (no modules: these boot with none)
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 dir=$top/build/kernel
+if [ -n "${1:-}" ]; then
+	case $1 in
+	aarch64) deb=arm64 meta=linux-image-arm64 ;;
+	armhf) deb=armhf meta=linux-image-armmp-lpae ;;
+	mipsel) deb=mipsel meta=linux-image-4kc-malta ;;
+	*) echo "getkernel.sh: no kernel for $1 (aarch64, armhf, mipsel)" >&2; exit 1 ;;
+	esac
+	dir=$top/build/kernel-$1
+	if [ ! -s "$dir/vmlinuz" ]; then
+		tmp=$top/build/kernel-$1.tmp
+		rm -rf "$tmp"
+		real=$("$top/scripts/xapt.sh" depends "$deb" "$meta" | grep '^linux-image-[0-9]' | head -1)
+		[ -n "$real" ] || { echo "getkernel.sh: apt does not know $meta ($deb)" >&2; exit 1; }
+		echo "getkernel.sh: fetching $real ($deb) into build/kernel-$1" >&2
+		"$top/scripts/xapt.sh" fetch "$deb" "$tmp/root" "$real"
+		mkdir -p "$tmp/k"
+		for img in "$tmp"/root/boot/vmlinu*-*; do break; done
+		[ -e "$img" ] || { echo "getkernel.sh: no kernel image in $real" >&2; exit 1; }
+		cp "$img" "$tmp/k/vmlinuz"
+		echo "${img##*/vmlinu?-}" >"$tmp/k/version"
+		rm -rf "$dir"
+		mv "$tmp/k" "$dir"
+		rm -rf "$tmp"
+	fi
+	echo "$dir/vmlinuz"
+	exit 0
+fi
 if [ -n "${KERNEL:-}" ]; then
 	echo "$KERNEL"
 	exit 0

@@ -14,6 +14,7 @@
 #   /dev/console              so the kernel can give /init a console
 # Needs: a static ./init (make), busybox-static, cpio, gzip, and the kernel
 # from scripts/getkernel.sh (or KERNEL= and KMODULES=). Root is not needed.
+# INIT=build/ARCH/init and BUSYBOX= make an image for another architecture.
 set -eu
 here=$(pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,10 +42,12 @@ die() { echo "mkinitramfs.sh: $*" >&2; exit 1; }
 num() { # FILE OFFSET SIZE: little-endian unsigned number read from FILE
 	od -An -j "$2" -N "$3" -t "u$3" "$1" | tr -d ' '
 }
-is_dynamic() { # ELF64 with a PT_INTERP (ld.so) header: cannot run in the image
-	phoff=$(num "$1" 32 8)
-	phsize=$(num "$1" 54 2)
-	phnum=$(num "$1" 56 2)
+is_dynamic() { # ELF with a PT_INTERP (ld.so) header: cannot run in the image
+	if [ "$(num "$1" 4 1)" = 1 ]; then  # ELF32
+		phoff=$(num "$1" 28 4) phsize=$(num "$1" 42 2) phnum=$(num "$1" 44 2)
+	else
+		phoff=$(num "$1" 32 8) phsize=$(num "$1" 54 2) phnum=$(num "$1" 56 2)
+	fi
 	i=0
 	while [ "$i" -lt "$phnum" ]; do
 		[ "$(num "$1" $((phoff + i * phsize)) 4)" = 3 ] && return 0
@@ -53,14 +56,16 @@ is_dynamic() { # ELF64 with a PT_INTERP (ld.so) header: cannot run in the image
 	return 1
 }
 
-[ -x "$top/init" ] || die "no ./init: run make first"
-is_dynamic "$top/init" && die "./init is dynamically linked: build it static (make, with musl-gcc)"
+init=$(abs "${INIT:-$top/init}")
+[ -x "$init" ] || die "no $init: run make first"
+is_dynamic "$init" && die "$init is dynamically linked: build it static (make, with musl-gcc)"
 
 bb=""
 for b in "${BUSYBOX:-}" /bin/busybox /usr/bin/busybox; do
 	[ -n "$b" ] && [ -x "$b" ] && ! is_dynamic "$b" && { bb=$b; break; }
 done
 [ -n "$bb" ] || die "no static busybox: apt-get install busybox-static (or BUSYBOX=/path)"
+bb=$(abs "$bb")
 command -v cpio >/dev/null 2>&1 || die "no cpio: apt-get install cpio"
 
 # The kernel's modules: from getkernel.sh, or KMODULES=/lib/modules/VERSION.
@@ -91,7 +96,9 @@ chmod 700 root
 
 # busybox and its applets (not init/linuxrc: /init is ours)
 cp "$bb" bin/busybox
-"$bb" --list-full | while read -r path; do
+# (a busybox of another architecture cannot list its applets here: the
+# host's busybox, or qemu-user, lists them)
+{ "$bb" --list-full 2>/dev/null || ${BUSYBOX_RUN:-false} "$bb" --list-full; } | while read -r path; do
 	case ${path##*/} in init|linuxrc|busybox) continue ;; esac
 	[ -e "$path" ] || [ -L "$path" ] && continue
 	mkdir -p "${path%/*}"
@@ -104,7 +111,7 @@ cp "$bb" bin/busybox
 done
 
 # our init, under its three names
-cp "$top/init" sbin/init
+cp "$init" sbin/init
 ln -s sbin/init init
 ln -s init sbin/svctl
 ln -s init sbin/svlog

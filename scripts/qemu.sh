@@ -21,6 +21,10 @@
 #   -m MB       memory (default 256)
 #   -n          -no-reboot: a reboot in the guest ends qemu (without it, an
 #               interactive reboot boots the appliance again)
+#   -A ARCH     boot the appliance of another architecture: aarch64
+#               (virt, cortex-a57), armhf (virt, cortex-a15), mipsel
+#               (malta), with Debian's kernel for it (getkernel.sh ARCH);
+#               the initramfs defaults to build/initramfs-ARCH.cpio.gz
 #   -h          this help
 # qemu's exit status is 0 for power-off, reboot (-n) and panic alike: tell
 # them apart by the console's last kernel line ("reboot: Power down",
@@ -37,9 +41,11 @@ disk=""
 secs=""
 mem=256
 noreboot=""
+arch=""
 usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
-while getopts k:i:a:c:o:M:D:t:m:nh opt; do
+while getopts A:k:i:a:c:o:M:D:t:m:nh opt; do
 	case $opt in
+	A) arch=$OPTARG ;;
 	k) kernel=$OPTARG ;;
 	i) initrd=$OPTARG ;;
 	a) append="$append $OPTARG" ;;
@@ -57,8 +63,20 @@ done
 shift $((OPTIND - 1))
 [ "${1:-}" = "--" ] && shift
 
-command -v qemu-system-x86_64 >/dev/null 2>&1 || {
-	echo "qemu.sh: no qemu-system-x86_64 (scripts/deps.sh qemu installs it)" >&2
+qemu=qemu-system-x86_64 tty=ttyS0 machine=""
+case $arch in
+"") ;;
+aarch64) qemu=qemu-system-aarch64 tty=ttyAMA0 machine="-M virt -cpu cortex-a57" ;;
+armhf) qemu=qemu-system-arm tty=ttyAMA0 machine="-M virt -cpu cortex-a15" ;;
+mipsel) qemu=qemu-system-mipsel machine="-M malta" ;;
+*) echo "qemu.sh: -A $arch: aarch64, armhf or mipsel" >&2; exit 2 ;;
+esac
+if [ -n "$arch" ]; then
+	[ "$initrd" != "$top/build/initramfs.cpio.gz" ] || initrd=$top/build/initramfs-$arch.cpio.gz
+	[ -n "$kernel" ] || kernel=$("$top/scripts/getkernel.sh" "$arch")
+fi
+command -v $qemu >/dev/null 2>&1 || {
+	echo "qemu.sh: no $qemu (scripts/deps.sh qemu installs it)" >&2
 	exit 1
 }
 [ -n "$kernel" ] || kernel=$("$top/scripts/getkernel.sh")
@@ -74,10 +92,11 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || {
 # later "-a loglevel=7" wins.
 quiet=quiet
 [ -n "$console" ] && quiet=""
-cmdline="console=ttyS0 panic=-1 no_timer_check $quiet$append"
+cmdline="console=$tty panic=-1 no_timer_check $quiet$append"
 # KVM does not work everywhere (and fails oddly where /dev/kvm is there but
 # unusable): software emulation always works. QEMU_ACCEL=kvm to try it.
-set -- -accel "${QEMU_ACCEL:-tcg}" -m "$mem" -nodefaults -no-user-config \
+# shellcheck disable=SC2086
+set -- $machine -accel "${QEMU_ACCEL:-tcg}" -m "$mem" -nodefaults -no-user-config \
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" -nic none "$@"
 [ -n "$disk" ] && set -- "$@" -drive "file=$disk,if=virtio,format=raw"
 if [ -n "$console" ]; then
@@ -100,11 +119,11 @@ else
 fi
 if [ -n "$secs" ]; then
 	if [ -n "$console" ]; then
-		exec timeout -k 5 "$secs" qemu-system-x86_64 "$@" </dev/null
+		exec timeout -k 5 "$secs" $qemu "$@" </dev/null
 	fi
-	exec timeout -k 5 --foreground "$secs" qemu-system-x86_64 "$@"
+	exec timeout -k 5 --foreground "$secs" $qemu "$@"
 fi
 if [ -n "$console" ]; then
-	exec qemu-system-x86_64 "$@" </dev/null
+	exec $qemu "$@" </dev/null
 fi
-exec qemu-system-x86_64 "$@"
+exec $qemu "$@"

@@ -7,6 +7,7 @@
 #   scripts/xapt.sh fetch ARCH DIR PKG...  download PKG (Debian's name for
 #                                          ARCH: arm64, armhf, i386, mipsel)
 #                                          and unpack each into DIR
+#   scripts/xapt.sh depends ARCH PKG       the packages PKG depends on
 #   scripts/xapt.sh source PKG DIR         Debian's source of PKG, unpacked
 #                                          with its patches into DIR
 #
@@ -24,12 +25,13 @@ done
 # apt-get command that uses it.
 cfg() {
 	c=$top/build/apt/$1
-	apt="apt-get -q -o Dir::Etc::SourceList=$c/sources.list
+	opts="-o Dir::Etc::SourceList=$c/sources.list
 		-o Dir::Etc::SourceParts=$c/sources.list.d -o Dir::State::Lists=$c/lists
 		-o Dir::Cache=$c/cache -o Dir::Etc::Preferences=$c/none/p
 		-o Dir::Etc::PreferencesParts=$c/none -o APT::Architecture=$2
 		-o APT::Architectures=$2 -o Acquire::Languages=none
 		-o APT::Sandbox::User=root -o Debug::NoLocking=1"
+	apt="apt-get -q $opts"
 	[ -e "$c/updated" ] && return 0
 	mkdir -p "$c/none" "$c/sources.list.d" "$c/lists/partial" "$c/cache/archives/partial"
 	# one-line sources: "deb URI SUITE..." becomes "$3 URI SUITE..."
@@ -60,6 +62,12 @@ fetch)
 	for deb in "$dl"/*.deb; do
 		dpkg-deb -x "$deb" "$dir" || die "cannot unpack $deb"
 	done
+	;;
+depends)
+	[ $# -eq 3 ] || die "usage: xapt.sh depends ARCH PKG"
+	cfg "$2" "$2" deb
+	# shellcheck disable=SC2086
+	apt-cache $opts depends "$3" | sed -n 's/^ *Depends: *//p'
 	;;
 source)
 	[ $# -eq 3 ] || die "usage: xapt.sh source PKG DIR"
