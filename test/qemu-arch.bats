@@ -55,7 +55,7 @@ image() {
 	cat >"$o/etc/sv/svtest/run" <<'EOF'
 #!/bin/sh
 exec >/dev/console 2>&1
-say() { echo "SVTEST $*"; }
+say() { echo "SVTEST $*" >/dev/kmsg; }  # whole lines, never mixed with others
 field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s ' \t' ' ' | sed 's/ $//'; }
 svpid() { svctl status "$1" | sed -n 's/.* pid=\([0-9]*\).*/\1/p'; }
 if svctl -w 120 status hello httpd syslogd crond idtest >/dev/null; then
