@@ -104,13 +104,6 @@ test: all $(if $(TESTS),,cross)
 	@$(MAKE) -s init-asan
 	@SVTEST_ASAN="$(ASAN_SUITES)" SVTEST_ARCHS="$(if $(TESTS),,$(ARCHS))" scripts/runtests.sh $(TESTS)
 
-# make test: the suites natively, then against each cross build (a subset:
-# see scripts/runtests.sh), and boots of aarch64, armhf and mipsel
-# (test/qemu-arch.bats). make test TESTS=test/FILE.bats: only that, natively.
-test: all $(if $(TESTS),,cross)
-	@scripts/deps.sh test
-	@SVTEST_ARCHS="$(if $(TESTS),,$(ARCHS))" scripts/runtests.sh $(TESTS)
-
 # make qemu ARCH=aarch64 (armhf, mipsel): the appliance of that architecture
 ifeq ($(ARCH),)
 qemu: all
