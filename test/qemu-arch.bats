@@ -58,6 +58,11 @@ exec >/dev/console 2>&1
 say() { echo "SVTEST $*" >/dev/kmsg; }  # whole lines, never mixed with others
 field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s ' \t' ' ' | sed 's/ $//'; }
 svpid() { svctl status "$1" | sed -n 's/.* pid=\([0-9]*\).*/\1/p'; }
+# (exit 4: a service not in the status file yet, the scan is under way)
+i=0
+while svctl -w 120 status hello httpd syslogd crond idtest >/dev/null; [ $? = 4 ] && [ $i -lt 100 ]; do
+	i=$((i + 1)); sleep 0.1
+done
 if svctl -w 120 status hello httpd syslogd crond idtest >/dev/null; then
 	say "up ok"
 else
