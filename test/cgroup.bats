@@ -119,7 +119,7 @@ sleep 0.2; exit 1"
 	mksvc a 'exec sleep 1000'
 	# a shared cgroup (the suite's): never taken over, nothing said
 	start_init
-	wait_state a up 5
+	wait_state a up 15
 	[ -z "$(init_lines 'cgroups')" ]
 	[ ! -d "$(dirname "$CGSHARED")/svc" ]
 	stop_init
@@ -130,7 +130,7 @@ sleep 0.2; exit 1"
 		"$ROOT/init" -d "$SVDIR" -r "$RUN" >"$INIT_OUT" 2>&1 </dev/null &
 	INIT_PID=$!
 	track_pid "$INIT_PID"
-	wait_state a up 5
+	wait_state a up 15
 	[ "$(init_lines 'cgroups')" = "init: cgroups: not used: no cgroup v2" ]
 }
 
