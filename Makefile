@@ -40,7 +40,7 @@ PREFIX ?= /usr/local
 SBINDIR = $(PREFIX)/sbin
 MANDIR  = $(PREFIX)/share/man/man8
 
-SRCS = init.c supervise.c servicedir.c control.c cgroup.c svctl.c svlog.c health.c watchdog.c
+SRCS = init.c supervise.c servicedir.c deps.c control.c cgroup.c svctl.c svlog.c health.c watchdog.c
 HDRS = init.h
 MANS = man/init.8 man/svctl.8 man/svlog.8
 

@@ -49,6 +49,17 @@ static int fail(const char *what, const char *cause)
 	return -1;
 }
 
+/* fail() with errno; denied, it says it is the run dir and how to pick
+ * another */
+static int fail_errno(const char *what)
+{
+	static char cause[96];
+	int e = errno;
+	strcpy(stpcpy(cause, errstr(e)), e == EACCES || e == EPERM || e == EROFS ?
+	       " (the run dir: choose another with -r DIR or SVRUN)" : "");
+	return fail(what, cause);
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -80,7 +91,7 @@ int control_open(void)
 	int made = mkdir_p(rundir);
 	int dfd = made < 0 ? -1 : openat(AT_FDCWD, rundir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
-		return fail(rundir, errstr(errno));
+		return fail_errno(rundir);
 	if (made)
 		fchmod(dfd, 0755);  /* whatever the umask: status is for all */
 	int r = control_files(dfd);
@@ -114,7 +125,7 @@ static int control_files(int dfd)
 		return fail(rundir, UNSAFE);
 	lockfd = openat(dfd, "pid", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
 	if (lockfd < 0)
-		return fail("RUNDIR/pid", errstr(errno));
+		return fail_errno("RUNDIR/pid");
 	if (!trusted(lockfd, S_IFREG))
 		return fail("RUNDIR/pid", UNSAFE);
 	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {

@@ -1091,7 +1091,7 @@ static int init_main(int argc, char **argv)
 		control_say(ctl == -2 ? "running COMMAND without services or control" :
 			    "running without control (svctl)");
 	if (ctl == -2)
-		booting = 1;  /* SVDIR is never read */
+		booting = 2;  /* SVDIR is never read */
 	cgroup_setup(mode == M_MACHINE);
 	/* the services' environment; the socket only in a RUNDIR of ours */
 	notify_open(ctl == 0);
@@ -1112,10 +1112,16 @@ static int init_main(int argc, char **argv)
 		}
 	}
 	close_inherited();
-	if (mode == M_MACHINE && (script_pid = run_script("/etc/rc.boot")) > 0)
-		phase = P_BOOT, booting = 1;
-	else if (!shutting_down)
+	/* the services are listed in the status before rc.boot or any of
+	 * them starts: svctl -w status waits for them all */
+	if (!booting)
+		booting = mode == M_MACHINE && access_at(AT_FDCWD, "/etc/rc.boot", X_OK) == 0;
+	if (!shutting_down)
 		svdir_scan();
+	if (booting == 1 && (script_pid = run_script("/etc/rc.boot")) > 0)
+		phase = P_BOOT;
+	else if (booting == 1 && !shutting_down)
+		booting = 0, svdir_scan();
 	run();
 }
 

@@ -3,6 +3,7 @@
  *   init.c        entry point, the three names, PID-1 duties, the event loop
  *   supervise.c   the per-service state machine: start, stop, reap, backoff
  *   servicedir.c  reading SVDIR and the files of one service dir
+ *   deps.c        `needs`: start and stop order
  *   control.c     RUNDIR: the control FIFO and the status file
  *   cgroup.c      a cgroup v2 per service and logger
  *   svctl.c       the control client
@@ -125,11 +126,13 @@ _Static_assert(sizeof(struct service) % 4 == 0 && sizeof(struct status_head) % 4
 #define X_NEEDS  0x04u  /* T_NEEDS holds its `needs` (deps.c) */
 #define X_HELD   0x08u  /* deps.c: stop held until its dependents are down */
 #define X_OOM    0x10u  /* oom_kills[slot] counts OOM kills (cgroup.c) */
+#define X_PULLED 0x20u  /* deps.c: wanted up as a need, over its `down` file */
+#define X_DOWNING 0x40u /* deps.c: going down with what needs it */
 
-/* Side texts, one record per slot in each table. A record is a checksum
- * and a NUL-terminated text (cut to fit, never inside a UTF-8 sequence);
- * in RUNDIR/status the tables follow the slot table, in this order, then
- * the oom_kills words:
+/* Side texts, one record of TEXT_REC bytes per slot in each table: a
+ * checksum and a NUL-terminated text (cut to fit, never inside a UTF-8
+ * sequence). In RUNDIR/status the tables follow the slot table, in this
+ * order, then the oom_kills words:
  *
  *   header | slots[MAXSLOT] | error[MAXSLOT] | note[MAXSLOT] | needs[MAXSLOT] | oom[MAXSLOT]
  *
@@ -145,37 +148,21 @@ _Static_assert(sizeof(struct service) % 4 == 0 && sizeof(struct status_head) % 4
  *   oom      cgroup.c: svc_oom_kill(s) counts one and sets the error.
  *   mem, cpu svctl reads them itself (hooks in svctl.c: put_cgroup()).
  */
-enum { T_ERROR, T_NOTE, T_NEEDS, NTEXT };
-#define TEXT_MAX   80   /* error and note: longer is cut */
-#define NEEDS_MAX  255  /* bytes of names in `needs` */
-
-/* size of a record of table t: checksum + text + NUL, a multiple of 4 */
-static inline size_t text_rec(int t)
-{
-	return t == T_NEEDS ? 4 + NEEDS_MAX + 1 : 4 + TEXT_MAX + 4;
-}
-
-static inline unsigned text_flag(int t)
-{
-	return t == T_ERROR ? X_ERROR : t == T_NOTE ? X_NOTE : X_NEEDS;
-}
-
-/* Offset in RUNDIR/status of slot i's record in table t (NTEXT: its oom
- * word). */
-static inline size_t text_off(int t, int i)
-{
-	size_t off = sizeof(struct status_head) + (size_t)MAXSLOT * sizeof(struct service);
-	for (int k = 0; k < t; k++)
-		off += (size_t)MAXSLOT * text_rec(k);
-	return off + (size_t)i * (t == NTEXT ? 4 : text_rec(t));
-}
+enum { T_ERROR, T_NOTE, T_NEEDS, NTEXT };  /* flag of table t: 1 << t */
+#define TEXT_REC   128                /* bytes of a record */
+#define TEXT_MAX   80                 /* error and note: longer is cut */
+#define NEEDS_MAX  (TEXT_REC - 5)     /* bytes of names in `needs` */
+#define TEXT_BASE  (sizeof(struct status_head) + (size_t)MAXSLOT * sizeof(struct service))
+/* offset in RUNDIR/status of slot i's record of table t, of its oom word */
+#define TEXT_OFF(t, i) (TEXT_BASE + ((size_t)(t) * MAXSLOT + (size_t)(i)) * TEXT_REC)
+#define OOM_OFF(i)     (TEXT_OFF(NTEXT, 0) + (size_t)(i) * 4)
 
 /* ---- init.c: globals and small helpers shared by all pieces ---- */
 extern struct service svc[MAXSLOT];
 extern int nslot;              /* high-water mark of used slots */
 extern const char *svdir, *rundir;
 extern int shutting_down;
-extern int booting;            /* machine mode: /etc/rc.boot still runs */
+extern int booting;            /* 1: /etc/rc.boot still runs; 2: no services at all */
 int64_t now(void);             /* ms, CLOCK_MONOTONIC, of this wake-up */
 void clock_tick(void);         /* a new wake-up: now() reads the clock again */
 
@@ -237,6 +224,9 @@ const char *svc_text_of(const struct service *s, int table);
 void svc_oom_kill(struct service *s);
 struct service *svc_by_pid(pid_t pid);
 pid_t svc_spawn_aux(struct service *s, char *const argv[3]);
+void svc_wake(struct service *s);
+void svc_config_fatal(struct service *s);
+
 
 /* ---- health.c ---- */
 extern char **svc_environ;     /* the environment services start with */
@@ -259,6 +249,15 @@ void hwdog_open(void);
 int64_t hwdog_timer(void);
 void hwdog_feed(void);
 void hwdog_disarm(void);
+
+/* ---- deps.c ---- */
+extern int ndeps, nheld;
+int deps_start(struct service *s);
+void deps_up(const struct service *s);
+int deps_needed(const struct service *s);
+int deps_hold(struct service *s);
+void deps_down(struct service *s);
+void deps_release(void);
 
 /* ---- servicedir.c ---- */
 void svdir_open(void);

@@ -176,7 +176,18 @@ static void entry(const char *name, int type, void *arg)
 		return;
 	s->flags |= F_SEEN;
 	s->flags |= F_NEW;  /* svc_start learns log/ and down from the dir */
-	svc_start(s);
+	if (booting)  /* listed now, started when rc.boot is done */
+		s->want = !has(name, "down", 0);
+}
+
+/* Start the services just found, once the status lists them all: a
+ * service that asks for every service (svctl -w status) sees them all. */
+static void start_new(void)
+{
+	status_flush();
+	for (int i = 0; i < nslot && !booting; i++)
+		if ((svc[i].flags & (F_NEW | F_LOGGER)) == F_NEW && svc[i].state == S_DOWN)
+			svc_start(&svc[i]);
 }
 
 static void gone(struct service *s)
@@ -194,10 +205,11 @@ static void gone(struct service *s)
 	}
 }
 
-/* Read SVDIR whole: new entries start, missing ones stop and go. */
+/* Read SVDIR whole: new entries start, missing ones stop and go. While
+ * rc.boot runs they are only listed. */
 void svdir_scan(void)
 {
-	if (booting)  /* services start when rc.boot is done */
+	if (booting > 1)  /* beside another init: its services, not ours */
 		return;
 	watch();
 	for (int i = 0; i < nslot; i++)
@@ -213,15 +225,17 @@ void svdir_scan(void)
 	for (int i = 0; i < nslot; i++)
 		if ((svc[i].flags & (F_USED | F_LOGGER | F_SEEN)) == F_USED)
 			gone(&svc[i]);
+	start_new();
 }
 
 /* Look at one entry of SVDIR, named by an inotify event. */
 void svdir_scan_one(const char *name)
 {
-	if (name[0] == '.' || booting)
+	if (name[0] == '.' || booting > 1)
 		return;
 	if (is_dir(name, DT_UNKNOWN_)) {
 		entry(name, DT_DIR_, NULL);
+		start_new();
 		return;
 	}
 	struct service *s = svc_find(name);
@@ -421,33 +435,29 @@ static char *first_line(char *buf)
 
 struct config {
 	struct service *s;
-	int dfd, bad, env, run;
+	int dfd, bad, env, run, needs;
 	struct runas *ru;
 	struct hconf hc;
 };
 
-static void invalid(struct config *c, const char *file, const char *value)
+/* "FILE: invalid value 'abc'" or "user: unknown user 'www'": a config
+ * error, one line */
+static void bad_value(struct config *c, const char *file, const char *what, const char *value)
 {
-	char cause[96] = "invalid value '";
-	size_t n = strlen(cause);
+	char cause[128];
+	char *p = stpcpy(stpcpy(cause, what), " '");
 	size_t v = strnlen(value, 48);
-	memcpy(cause + n, value, v);
-	memcpy(cause + n + v, "'", 2);
-	svc_fail(c->s, file, cause);
+	memcpy(p, value, v);
+	/* "7s" in timeout-kill: say what the number counts */
+	strcpy(p + v, strncmp(file, "timeout-", 8) || *value < '0' || *value > '9' ?
+	       "'" : "' (a number of ms)");
+	svc_fail(c->s, file, *value ? cause : "empty");
 	c->bad = 1;
 }
 
-/* "user: unknown user 'www'" */
-static void unknown(struct config *c, const char *what, const char *name)
+static void invalid(struct config *c, const char *file, const char *value)
 {
-	char cause[96];
-	char *p = stpcpy(stpcpy(cause, "unknown "), what);
-	size_t v = strnlen(name, 48);
-	memcpy(p, " '", 2);
-	memcpy(p + 2, name, v);
-	memcpy(p + 2 + v, "'", 2);
-	svc_fail(c->s, "user", *name ? cause : "empty");
-	c->bad = 1;
+	bad_value(c, file, "invalid value", value);
 }
 
 static void read_number(struct config *c, const char *file, uint32_t max, uint32_t *out)
@@ -584,7 +594,7 @@ static void read_user(struct config *c)
 	if (!q.found && parse_uint(user, INT32_MAX, &q.id) == 0)
 		q.gid = q.id;  /* a number not in passwd: uid, and gid the same */
 	else if (!q.found) {
-		unknown(c, "user", user);
+		bad_value(c, "user", "unknown user", user);
 		return;
 	}
 	ru->uid = q.id;
@@ -595,7 +605,7 @@ static void read_user(struct config *c)
 		struct lookup g = { .name = group };
 		each_line("/etc/group", group_line, &g);
 		if (!g.found && parse_uint(group, INT32_MAX, &g.gid) < 0) {
-			unknown(c, "group", group);
+			bad_value(c, "user", "unknown group", group);
 			return;
 		}
 		ru->gid = ru->groups[0] = g.gid;
@@ -719,6 +729,34 @@ static int hfile(const char *name)
 	return -1;
 }
 
+/* needs: names separated by blanks or newlines, kept as "a b c". */
+static void read_needs(struct config *c)
+{
+	char buf[1024], list[NEEDS_MAX + 1], *p = list;
+	ssize_t n = slurp(c->dfd, "needs", buf, sizeof buf);
+	c->needs = 1;
+	if (n < 0) {
+		cannot_read(c->s, "needs");
+		c->bad = 1;
+		return;
+	}
+	*p = 0;
+	for (char *w = strtok(buf, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
+		size_t len = strlen(w);
+		if (!valid_name(w)) {
+			invalid(c, "needs", w);
+			return;
+		}
+		if ((size_t)(p - list) + len + 1 > NEEDS_MAX || (size_t)n == sizeof buf - 1) {
+			svc_fail(c->s, "needs", "too long (123 bytes at most)");
+			c->bad = 1;
+			return;
+		}
+		p = stpcpy(stpcpy(p, p > list ? " " : ""), w);
+	}
+	svc_text(c->s, T_NEEDS, list);
+}
+
 static void read_file(const char *name, int type, void *arg)
 {
 	struct config *c = arg;
@@ -771,6 +809,8 @@ static void read_file(const char *name, int type, void *arg)
 		if (!c->hc.v[hk])
 			invalid(c, name, "0");
 		c->hc.what |= hk == HC_WATCHDOG ? H_WATCHDOG : 0;
+	} else if (!strcmp(name, "needs") && !(s->flags & F_LOGGER)) {
+		read_needs(c);
 	} else if (!strcmp(name, "down-signal") || !strcmp(name, "restart")) {
 		if (slurp(c->dfd, name, buf, sizeof buf) < 0) {
 			cannot_read(s, name);
@@ -925,6 +965,7 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 {
 	struct config c = { .s = s, .dfd = dfd, .ru = ru,
 			    .hc = { .v = { 0, 30000, 10000, 3 } } };
+	int had_needs = (s->xflags & X_NEEDS) != 0;
 	transient = 0;
 	memset(ru, 0, sizeof *ru);
 	*envp = NULL;
@@ -936,7 +977,11 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 	s->notify_fd = -1;
 	s->flags &= (uint16_t)~(F_FINISH | F_DOWNFILE);
 
-	if (each_entry(dfd, read_file, &c) < 0) {
+	int listed = each_entry(dfd, read_file, &c);
+	if (!c.needs || c.bad || listed < 0)
+		svc_text(s, T_NEEDS, NULL);
+	ndeps += ((s->xflags & X_NEEDS) != 0) - had_needs;
+	if (listed < 0) {
 		cannot_read(s, "service dir");
 		return transient ? -2 : -1;
 	}

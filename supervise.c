@@ -53,8 +53,13 @@ static void set_state(struct service *s, int st)
 	if (st != S_STOPPING && st != S_FINISHING && st != S_BACKOFF)
 		s->deadline = 0;
 	svc_dirty(s);
-	if (st == S_UP && (s->flags & F_READY))
+	if (st == S_UP && (s->flags & F_READY)) {
 		svc_text(s, T_ERROR, NULL);  /* up and ready: the last failure is over */
+		if (ndeps)
+			deps_up(s);
+	}
+	if (nheld && s->pid <= 0 && (s->xflags & X_NEEDS))
+		deps_release();  /* a dependent is down: what it needs may stop */
 }
 
 /* Ready (notification-fd, or health.c's notify and check). */
@@ -73,48 +78,38 @@ void svc_set_ready(struct service *s)
  * In BSS and in their own region of the status file, written through at
  * once: only the pages of the slots that have one are ever touched. */
 
-static char err_texts[MAXSLOT][4 + TEXT_MAX + 4];
-static char note_texts[MAXSLOT][4 + TEXT_MAX + 4];
-static char needs_texts[MAXSLOT][4 + NEEDS_MAX + 1];
+static char texts[NTEXT][MAXSLOT][TEXT_REC];
 static uint32_t oom_kills[MAXSLOT];
-
-static char *record(int t, int i)
-{
-	return t == T_ERROR ? err_texts[i] : t == T_NOTE ? note_texts[i] : needs_texts[i];
-}
 
 const char *svc_text_of(const struct service *s, int t)
 {
-	return (s->xflags & text_flag(t)) ? record(t, (int)(s - svc)) + 4 : NULL;
+	return (s->xflags & (1u << t)) ? texts[t][s - svc] + 4 : NULL;
 }
 
 /* Set (NULL or "": clear) a text of the slot; too long, it is cut, but
  * never inside a UTF-8 sequence. */
 void svc_text(struct service *s, int t, const char *text)
 {
-	uint8_t flag = (uint8_t)text_flag(t);
-	if (!text || !*text) {
-		if (s->xflags & flag) {
-			s->xflags &= (uint8_t)~flag;
-			svc_dirty(s);
-		}
-		return;
-	}
+	uint8_t flag = (uint8_t)(1u << t);
 	int i = (int)(s - svc);
-	char *rec = record(t, i);
-	size_t size = text_rec(t) - 4, n = strnlen(text, size);
-	if (n == size)
-		for (n--; n > 0 && (text[n] & 0xc0) == 0x80; n--)
+	char *rec = texts[t][i];
+	size_t max = t == T_NEEDS ? NEEDS_MAX : TEXT_MAX;
+	size_t n = text ? strnlen(text, max + 1) : 0;
+	if (n > max)
+		for (n = max; n > 0 && (text[n] & 0xc0) == 0x80; n--)
 			;
-	if ((s->xflags & flag) && !strncmp(rec + 4, text, n) && !rec[4 + n])
+	if (n && (s->xflags & flag) && !strncmp(rec + 4, text, n) && !rec[4 + n])
 		return;  /* the same again: nothing to write */
-	memset(rec + 4, 0, size);
-	memcpy(rec + 4, text, n);
-	uint32_t sum = checksum(rec + 4, size);
-	memcpy(rec, &sum, 4);
-	status_write(rec, size + 4, text_off(t, i));
-	s->xflags |= flag;
 	svc_dirty(s);
+	s->xflags &= (uint8_t)~flag;
+	if (!n)
+		return;
+	memset(rec + 4, 0, TEXT_REC - 4);
+	memcpy(rec + 4, text, n);
+	uint32_t sum = checksum(rec + 4, TEXT_REC - 4);
+	memcpy(rec, &sum, 4);
+	status_write(rec, TEXT_REC, TEXT_OFF(t, i));
+	s->xflags |= flag;
 }
 
 /* Keep "what: cause" (or what alone) as the reason it is not up. */
@@ -145,7 +140,7 @@ void svc_oom_kill(struct service *s)
 {
 	int i = (int)(s - svc);
 	oom_kills[i] = (s->xflags & X_OOM) ? oom_kills[i] + 1 : 1;
-	status_write(&oom_kills[i], 4, text_off(NTEXT, i));
+	status_write(&oom_kills[i], 4, OOM_OFF(i));
 	s->xflags |= X_OOM;
 	svc_error(s, "out of memory", NULL);
 	svc_dirty(s);
@@ -245,6 +240,8 @@ static void slot_free(struct service *s)
 {
 	svdir_unwatch(s);
 	cgroup_forget(s);
+	ndeps -= (s->xflags & X_NEEDS) != 0;
+	nheld -= (s->xflags & X_HELD) != 0;
 	memset(s, 0, sizeof *s);
 	s->peer = s->notify = s->logpipe[0] = s->logpipe[1] = -1;
 	svc_dirty(s);
@@ -499,7 +496,7 @@ static void settled(struct service *s)
 static void to_backoff(struct service *s);
 
 /* Its files are wrong: fatal until they change (watched) or svctl up. */
-static void config_fatal(struct service *s)
+void svc_config_fatal(struct service *s)
 {
 	set_state(s, S_FATAL);
 	svdir_watch(s);
@@ -513,13 +510,14 @@ void svc_start(struct service *s)
 		if (svdir_transient(errno))
 			to_backoff(s);
 		else
-			config_fatal(s);
+			svc_config_fatal(s);
 		return;
 	}
 	struct spawn sp = { .prog = "./run", .argv = { "./run", NULL },
 			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1, .cgroup = -1 };
 	int r = svdir_read_config(s, dfd, &sp.ru, &sp.envp);
-	if ((s->flags & F_NEW) && (s->flags & F_DOWNFILE)) {
+	if ((s->flags & F_NEW) && (s->flags & F_DOWNFILE) && !(s->xflags & X_PULLED) &&
+	    !(ndeps && deps_needed(s))) {
 		/* first seen with a `down` file: stays down until svctl up */
 		s->flags &= (uint16_t)~F_NEW;
 		s->want = 0;
@@ -533,7 +531,14 @@ void svc_start(struct service *s)
 		if (r == -2)
 			to_backoff(s);
 		else
-			config_fatal(s);
+			svc_config_fatal(s);
+		return;
+	}
+	int go = (s->xflags & X_NEEDS) ? deps_start(s) : 1;
+	if (go <= 0) {  /* waiting for its needs, or in a cycle (fatal) */
+		close(dfd);
+		if (go == 0)
+			set_state(s, S_WAITING);
 		return;
 	}
 	/* a service writes to its logger, or else (both stdout and stderr)
@@ -583,7 +588,7 @@ void svc_start(struct service *s)
 				close(d);
 			if (!x) {
 				svc_fail(s, "run", "not executable");
-				config_fatal(s);
+				svc_config_fatal(s);
 				return;
 			}
 		}
@@ -612,6 +617,8 @@ void svc_stop(struct service *s)
 {
 	if (s->state != S_STARTING && s->state != S_UP)
 		return;
+	if (!s->want && deps_hold(s))
+		return;  /* its dependents stop first */
 	if (s->flags & F_HEALTH)
 		health_stopped(s);
 	if (kill(-s->pid, s->down_signal) < 0)
@@ -796,7 +803,12 @@ static void deadline_passed(struct service *s)
 	s->deadline = 0;
 	switch (s->state) {
 	case S_BACKOFF:
+	case S_WAITING:
 		svc_start(s);
+		break;
+	case S_DOWN:  /* wanted up as a need (deps.c) */
+		if (s->want)
+			svc_start(s);
 		break;
 	case S_STOPPING:
 		if ((s->flags & F_EOFWAIT) && s->pid > 0) {
@@ -822,20 +834,34 @@ static void deadline_passed(struct service *s)
 	}
 }
 
+static int woken;  /* svc_wake() since the pass began */
+
+/* Act on s in the next pass over the deadlines (deps.c: start a need, or
+ * a waiting service whose need came up), not from inside the caller. */
+void svc_wake(struct service *s)
+{
+	s->deadline = now();
+	woken = 1;
+}
+
 /* Act on the deadlines that passed; return the nearest one left (0: none). */
 int64_t svc_timers(void)
 {
-	int64_t next = 0;
-	for (int i = 0; i < nslot; i++) {
-		if (svc[i].deadline && svc[i].deadline <= now())
-			deadline_passed(&svc[i]);
-		/* after: a start sets health timers, they may stop the service */
-		int64_t h = svc[i].flags & F_HEALTH ? health_timer(&svc[i]) : 0;
-		if (h && (!next || h < next))
-			next = h;
-		if (svc[i].deadline && (!next || svc[i].deadline < next))
-			next = svc[i].deadline;
-	}
+	int64_t next;
+	do {
+		woken = 0;
+		next = 0;
+		for (int i = 0; i < nslot; i++) {
+			if (svc[i].deadline && svc[i].deadline <= now())
+				deadline_passed(&svc[i]);
+			/* after: a start sets health timers, they may stop the service */
+			int64_t h = svc[i].flags & F_HEALTH ? health_timer(&svc[i]) : 0;
+			if (h && (!next || h < next))
+				next = h;
+			if (svc[i].deadline && (!next || svc[i].deadline < next))
+				next = svc[i].deadline;
+		}
+	} while (woken);
 	return next;
 }
 
@@ -878,7 +904,7 @@ void svc_command(struct service *s, const char *cmd)
 		else
 			s->failures = 0;
 		switch (s->state) {
-		case S_DOWN: case S_BACKOFF: case S_FATAL:
+		case S_DOWN: case S_BACKOFF: case S_FATAL: case S_WAITING:
 			s->failures = 0;
 			s->flags &= (uint16_t)~F_AUTO;
 			svc_start(s);
@@ -897,10 +923,13 @@ void svc_command(struct service *s, const char *cmd)
 			s->want = 0;
 	} else if (!strcmp(cmd, "down")) {
 		s->want = 0;
+		s->xflags &= (uint8_t)~X_PULLED;
 		s->flags &= (uint16_t)~(F_NOW | F_ONCE);
+		if (ndeps && !(s->flags & F_GONE))
+			deps_down(s);  /* what needs it goes down first */
 		if (s->state == S_STARTING || s->state == S_UP) {
 			svc_stop(s);
-		} else if (s->state == S_BACKOFF || s->state == S_FATAL) {
+		} else if (s->state == S_BACKOFF || s->state == S_FATAL || s->state == S_WAITING) {
 			set_state(s, S_DOWN);
 			settled(s);
 		}

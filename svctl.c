@@ -41,7 +41,7 @@ static struct status_head head;
 static struct service slots[MAXSLOT];
 static uint32_t nslots;
 /* the side tables (init.h), read only for the slots that have a text */
-static char texts[NTEXT][MAXSLOT][4 + NEEDS_MAX + 1];
+static char texts[NTEXT][MAXSLOT][TEXT_REC];
 static uint32_t oom_kills[MAXSLOT];
 
 static const char *in_run(const char *file)
@@ -124,27 +124,24 @@ static int load_texts(int fd, int i)
 {
 	for (int t = 0; t < NTEXT; t++) {
 		char *rec = texts[t][i];
-		size_t size = text_rec(t);
-		if (!(slots[i].xflags & text_flag(t)))
-			continue;
-		if (read_full(fd, rec, size, (off_t)text_off(t, i)) < 0) {
-			slots[i].xflags &= (uint8_t)~text_flag(t);  /* not there: none */
-			continue;
-		}
 		uint32_t sum;
-		memcpy(&sum, rec, 4);
-		if (sum != checksum(rec + 4, size - 4))
+		if (!(slots[i].xflags & (1u << t)))
+			continue;
+		if (read_full(fd, rec, TEXT_REC, (off_t)TEXT_OFF(t, i)) < 0)
 			return -1;
-		rec[size - 1] = 0;
+		memcpy(&sum, rec, 4);
+		if (sum != checksum(rec + 4, TEXT_REC - 4))
+			return -1;
+		rec[TEXT_REC - 1] = 0;
 	}
-	if ((slots[i].xflags & X_OOM) && read_full(fd, &oom_kills[i], 4, (off_t)text_off(NTEXT, i)) < 0)
-		oom_kills[i] = 0;
+	if ((slots[i].xflags & X_OOM) && read_full(fd, &oom_kills[i], 4, (off_t)OOM_OFF(i)) < 0)
+		return -1;
 	return 0;
 }
 
 static const char *text_of(const struct service *s, int t)
 {
-	return (s->xflags & text_flag(t)) ? texts[t][s - slots] + 4 : NULL;
+	return (s->xflags & (1u << t)) ? texts[t][s - slots] + 4 : NULL;
 }
 
 /* Read the status file; a slot or header caught half-written (its
@@ -722,18 +719,12 @@ static void failed(const char *name)
 	const struct service *s = find(name);
 	const char *why = s ? text_of(s, T_ERROR) : NULL;
 	char buf[2 * TEXT_MAX], *p = stpcpy(buf, s && s->state == S_FATAL ? "fatal" : "ended");
-	if (why) {
-		size_t n = strnlen(why, TEXT_MAX);
-		memcpy(stpcpy(p, ": "), why, n);
-		p += 2 + n;
-	} else if (s && (s->flags & F_RAN) && WIFSIGNALED(s->last_status)) {
-		const char *sig = signal_name(WTERMSIG(s->last_status));
-		p = stpcpy(p, ": signal=");
-		p = sig ? stpcpy(p, sig) : fmt_int(p, WTERMSIG(s->last_status));
-	} else if (s && (s->flags & F_RAN)) {
-		p = fmt_int(stpcpy(p, ": exit="), WEXITSTATUS(s->last_status));
-	}
-	*p = 0;
+	if (why)
+		strcpy(stpcpy(p, ": "), why);
+	else if (s && (s->flags & F_RAN))
+		*fmt_int(stpcpy(p, WIFSIGNALED(s->last_status) ? ": signal=" : ": exit="),
+			 WIFSIGNALED(s->last_status) ? WTERMSIG(s->last_status) :
+			 WEXITSTATUS(s->last_status)) = 0;
 	err(name, buf);
 }
 
@@ -771,15 +762,33 @@ static int watch(int cmd)
 	return ino;
 }
 
+/* status -w with no name: every service init wants up, as it is now
+ * (init lists them all before it starts any, also while rc.boot runs) */
+static char **every_wanted(int *n)
+{
+	static char copy[MAXSVC][NAMELEN + 1], *all[MAXSVC];
+	*n = 0;
+	for (uint32_t k = 0; k < nslots && *n < MAXSVC; k++)
+		if ((slots[k].flags & (F_USED | F_LOGGER)) == F_USED && slots[k].want) {
+			all[*n] = copy[*n];
+			memcpy(copy[(*n)++], slots[k].name, NAMELEN + 1);
+		}
+	return all;
+}
+
+/* n < 0: every service wanted up */
 static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadline, int wfd)
 {
+	int every = n < 0;
 	for (;;) {
 		int done = 1;
 		const char *pending = NULL;
-		if (cmd < FIRST_GLOBAL + 1 && refresh(names, n) < 0) {
+		if (cmd < FIRST_GLOBAL + 1 && (every ? load() : refresh(names, n)) < 0) {
 			err(run_dir, "cannot read status");
 			return E_UNKNOWN;
 		}
+		if (every && (names = every_wanted(&n), n == 0))
+			return E_OK;
 		for (int i = 0; i < (n ? n : 1); i++) {
 			int r = reached(cmd, n ? names[i] : NULL, token);
 			if (r == -2) {
@@ -862,6 +871,14 @@ int svctl_main(int argc, char **argv)
 		if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			static const char help[] =
+				"usage: svctl [-r RUNDIR] [-w SECS] [-j] COMMAND [NAME...]\n"
+				"  status [NAME...], up down restart once NAME...,\n"
+				"  term hup int quit kill usr1 usr2 stop cont alrm winch NAME...,\n"
+				"  rescan, poweroff, reboot, halt\n"
+				"  -r RUNDIR (else $SVRUN, /run/svc)  -w SECS wait until done  -j JSON\n";
+			return write_all(1, help, sizeof help - 1) < 0;
 		} else if (!strcmp(argv[i], "-j")) {
 			as_json = 1;
 		} else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
@@ -938,24 +955,15 @@ int svctl_main(int argc, char **argv)
 				err(names[k], "unknown service"), rc = E_UNKNOWN;
 			else
 				todo[ntodo++] = names[k];
-		if (n == 0) {  /* status -w with no name: every service */
-			static char copy[MAXSVC][NAMELEN + 1], *all[MAXSVC];
-			for (uint32_t k = 0; k < nslots && ntodo < MAXSVC; k++)
-				if ((slots[k].flags & (F_USED | F_LOGGER)) == F_USED) {
-					all[ntodo] = copy[ntodo];
-					memcpy(copy[ntodo++], slots[k].name, NAMELEN + 1);
-				}
-			todo = all;
-		}
 	}
-	if (wait_ms >= 0 && (ntodo > 0 || cmd >= FIRST_GLOBAL)) {
+	if (wait_ms >= 0 && (ntodo > 0 || cmd >= FIRST_GLOBAL || n == 0)) {
 		/* watched from after our own writes to the FIFO (they would
 		 * wake us); wait_for() reads the status once before it waits,
 		 * so a change made before the watch is not missed either */
 		int wfd = watch(cmd);
 		if (wfd < 0)
 			return E_WAIT;
-		int w = wait_for(cmd, todo, cmd >= FIRST_GLOBAL ? 0 : ntodo, token, deadline, wfd);
+		int w = wait_for(cmd, todo, cmd >= FIRST_GLOBAL ? 0 : n == 0 ? -1 : ntodo, token, deadline, wfd);
 		if (w && (rc == E_OK || w == E_UNKNOWN))
 			rc = w;
 	}

@@ -417,6 +417,28 @@ EOF2
 	chmod 755 "$S/root/etc/svreporter"
 }
 
+@test "rc.boot: svctl -w status started during rc.boot waits for every service" {
+	scenario rcwait
+	rc_local 'setsid /etc/svwaiter </dev/null >/dev/null 2>&1 &'
+	{
+		echo '#!/bin/sh'
+		guest_prelude
+		cat <<'EOF2'
+svctl -w 40 status >/tmp/waited 2>&1
+say waited-exit $?
+sed "s/^/WAITED /" /tmp/waited
+poweroff
+EOF2
+	} >"$S/root/etc/svwaiter"
+	chmod 755 "$S/root/etc/svwaiter"
+	boot
+	ended_with "Power down"
+	out | grep -E '^(SVTEST|WAITED)'
+	# it waited for the services that start after rc.boot, and saw them up
+	out | grep -q '^WAITED httpd up ' || { echo "httpd not listed up" >&2; return 1; }
+	out | grep -q '^WAITED getty up ' || { echo "getty not listed up" >&2; return 1; }
+}
+
 @test "/etc/svc missing: init runs on, no panic, poweroff works" {
 	scenario missing
 	reporter_rc_local 'rm -rf /etc/svc'

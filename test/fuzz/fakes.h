@@ -144,6 +144,7 @@ static int fz_openat(int dfd, const char *path, int flags, ...)
 #undef main
 #include "../../supervise.c"
 #include "../../servicedir.c"
+#include "../../deps.c"
 #define close_fd control_close_fd  /* supervise.c has one too */
 #include "../../control.c"
 #include "../../cgroup.c"
@@ -156,6 +157,7 @@ static int fz_openat(int dfd, const char *path, int flags, ...)
 
 #define FUZZ_HAVE_SUPERVISE
 #define FUZZ_HAVE_SERVICEDIR
+#define FUZZ_HAVE_DEPS
 #define FUZZ_HAVE_CONTROL
 #define FUZZ_HAVE_CGROUP
 #include "stubs.h"

@@ -81,6 +81,16 @@ int svdir_add_watch(const char *path, uint32_t mask) { (void)path, (void)mask; r
 void svdir_rm_watch(int wd) { (void)wd; }
 #endif
 
+#ifndef FUZZ_HAVE_DEPS
+int ndeps, nheld;
+int deps_start(struct service *s) { (void)s; return 1; }
+void deps_up(const struct service *s) { (void)s; }
+int deps_needed(const struct service *s) { (void)s; return 0; }
+int deps_hold(struct service *s) { (void)s; return 0; }
+void deps_down(struct service *s) { (void)s; }
+void deps_release(void) {}
+#endif
+
 #ifndef FUZZ_HAVE_CONTROL
 int control_open(void) { return -1; }
 int control_fd(void) { return -1; }
