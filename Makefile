@@ -1,7 +1,7 @@
-# One static binary, three names. `make` builds ./init with musl-gcc and
-# links ./svctl and ./svlog to it. `make CC=cc` builds with the system libc.
+# One static binary, four names. `make` builds ./init with musl-gcc and
+# links ./svctl, ./svlog and ./sv to it. `make CC=cc` builds with the system libc.
 # `make ARCH=A` (A: aarch64 armhf riscv64 i386 mipsel) cross-builds
-# build/A/init, svctl and svlog with Debian's cross gcc and Debian's musl
+# build/A/init, svctl, svlog and sv with Debian's cross gcc and Debian's musl
 # for A (scripts/deps.sh fetches them, into build/sysroot/A).
 ARCHS = aarch64 armhf riscv64 i386 mipsel
 ifeq ($(ARCH),)
@@ -40,11 +40,11 @@ PREFIX ?= /usr/local
 SBINDIR = $(PREFIX)/sbin
 MANDIR  = $(PREFIX)/share/man/man8
 
-SRCS = init.c supervise.c servicedir.c deps.c control.c cgroup.c svctl.c svlog.c health.c watchdog.c
-HDRS = init.h
-MANS = man/init.8 man/svctl.8 man/svlog.8
+SRCS = init.c supervise.c servicedir.c deps.c control.c cgroup.c client.c svctl.c sv.c svlog.c health.c watchdog.c
+HDRS = init.h client.h
+MANS = man/init.8 man/svctl.8 man/svlog.8 man/sv.8
 
-all: $(OUT)init $(OUT)svctl $(OUT)svlog
+all: $(OUT)init $(OUT)svctl $(OUT)svlog $(OUT)sv
 
 ifeq ($(ARCH),)
 # The stack protector where init and svctl read what others write (SVDIR
@@ -69,7 +69,7 @@ $(SPECS):
 	scripts/deps.sh cross $(ARCH)
 endif
 
-$(OUT)svctl $(OUT)svlog: $(OUT)init
+$(OUT)svctl $(OUT)svlog $(OUT)sv: $(OUT)init
 	ln -sf init $@
 
 install: all
@@ -77,6 +77,7 @@ install: all
 	install -m 755 init $(DESTDIR)$(SBINDIR)/init
 	ln -sf init $(DESTDIR)$(SBINDIR)/svctl
 	ln -sf init $(DESTDIR)$(SBINDIR)/svlog
+	ln -sf init $(DESTDIR)$(SBINDIR)/sv
 	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/
 
 # Run init on the example services in the foreground; Ctrl-C stops it all.
@@ -129,7 +130,7 @@ check: asan
 	scripts/check.sh
 
 clean:
-	rm -f init svctl svlog init-asan
+	rm -f init svctl svlog sv init-asan
 	rm -rf build
 
 .PHONY: all cross install demo test qemu bench asan check clean

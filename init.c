@@ -1133,9 +1133,13 @@ int main(int argc, char **argv)
 		return svctl_main(argc, argv);
 	if (!strcmp(me, "svlog"))
 		return svlog_main(argc, argv);
+	if (!strcmp(me, "sv"))
+		return sv_main(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "svctl"))
 		return svctl_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "svlog"))
 		return svlog_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "sv"))
+		return sv_main(argc - 1, argv + 1);
 	return init_main(argc, argv);
 }

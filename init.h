@@ -10,6 +10,8 @@
  *   svlog.c       the logger
  *   health.c      notification socket, service watchdog, check probes
  *   watchdog.c    the hardware watchdog
+ *   client.c      what svctl and sv share (client.h)
+ *   sv.c          runit's sv, spoken to this init
  */
 #ifndef INIT_H
 #define INIT_H
@@ -308,5 +310,6 @@ void status_write(const void *rec, size_t len, size_t off);
 /* ---- entry points of the other names ---- */
 int svctl_main(int argc, char **argv);
 int svlog_main(int argc, char **argv);
+int sv_main(int argc, char **argv);
 
 #endif

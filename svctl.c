@@ -30,24 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "init.h"
+#include "client.h"
 
 enum { E_OK, E_WAIT, E_USAGE, E_NOTUP, E_UNKNOWN, E_PERM };
-
-static const char *run_dir = "/run/svc";
-static char path_buf[PATHLEN];
-
-/* the status file as read: header, then slots */
-static struct status_head head;
-static struct service slots[MAXSLOT];
-static uint32_t nslots;
-/* the side tables (init.h), read only for the slots that have a text */
-static char texts[NTEXT][MAXSLOT][TEXT_REC];
-static uint32_t oom_kills[MAXSLOT];
-
-static const char *in_run(const char *file)
-{
-	return join(path_buf, run_dir, file);
-}
 
 /* "svctl: WHO: CAUSE" on stderr */
 static void err(const char *who, const char *cause)
@@ -68,127 +53,6 @@ static int usage(void)
 {
 	err(NULL, "usage: svctl [-r RUNDIR] [-w SECS] [-j] COMMAND [NAME...] | top [-c] [-n N]");
 	return E_USAGE;
-}
-
-/* A file of RUNDIR, opened only if RUNDIR and it are root's or ours and
- * no one else can change them (as init requires), never through a
- * symlink, never blocking (a FIFO as status): a forged RUNDIR cannot make
- * root's svctl hang, or send its commands to someone else. */
-static int unsafe;
-
-static int open_run(const char *file, int flags, unsigned type)
-{
-	int fd = -1, dfd = openat(AT_FDCWD, run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd >= 0 && !(unsafe |= !trusted(dfd, S_IFDIR))) {
-		fd = openat(dfd, file, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		if (fd >= 0 && (unsafe |= !trusted(fd, type))) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return fd;
-}
-
-/* Is there a live init on RUNDIR? It holds an exclusive lock on pid. */
-static int init_alive(void)
-{
-	int fd = open_run("pid", O_RDONLY, S_IFREG);
-	if (fd < 0)
-		return 0;
-	int alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	close(fd);
-	return alive;
-}
-
-static int read_full(int fd, void *buf, size_t len, off_t off)
-{
-	char *p = buf;
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
-/* The side texts of slot i that its flags announce; -1 if one was
- * caught half-written. */
-static int load_texts(int fd, int i)
-{
-	for (int t = 0; t < NTEXT; t++) {
-		char *rec = texts[t][i];
-		uint32_t sum;
-		if (!(slots[i].xflags & (1u << t)))
-			continue;
-		if (read_full(fd, rec, TEXT_REC, (off_t)TEXT_OFF(t, i)) < 0)
-			return -1;
-		memcpy(&sum, rec, 4);
-		if (sum != checksum(rec + 4, TEXT_REC - 4))
-			return -1;
-		rec[TEXT_REC - 1] = 0;
-	}
-	if ((slots[i].xflags & X_OOM) && read_full(fd, &oom_kills[i], 4, (off_t)OOM_OFF(i)) < 0)
-		return -1;
-	return 0;
-}
-
-static const char *text_of(const struct service *s, int t)
-{
-	return (s->xflags & (1u << t)) ? texts[t][s - slots] + 4 : NULL;
-}
-
-/* Read the status file; a slot or header caught half-written (its
- * checksum does not match) makes us read again. */
-static int load(void)
-{
-	int fd = open_run("status", O_RDONLY, S_IFREG);
-	if (fd < 0)
-		return -1;
-	for (int tries = 0; tries < 1000; tries++) {
-		if (read_full(fd, &head, sizeof head, 0) < 0)
-			break;
-		if (head.magic != STATUS_MAGIC || head.slotsize != sizeof(struct service) ||
-		    head.nslot > MAXSLOT)
-			break;
-		if (head.sum != checksum((char *)&head + 4, sizeof head - 4))
-			continue;
-		nslots = head.nslot;
-		if (nslots && read_full(fd, slots, nslots * sizeof *slots, sizeof head) < 0)
-			break;
-		uint32_t i;
-		for (i = 0; i < nslots; i++) {
-			if ((slots[i].flags & F_USED) &&
-			    (slots[i].sum != checksum((char *)&slots[i] + 4, sizeof slots[i] - 4) ||
-			     load_texts(fd, (int)i) < 0))
-				break;
-			slots[i].name[NAMELEN] = 0;
-			/* a forged file: names are printed, keep them plain */
-			for (char *c = slots[i].name, t[3] = "x"; *c; c++)
-				if (t[1] = *c, !valid_name(t))
-					*c = '?';
-		}
-		if (i == nslots) {
-			close(fd);
-			return 0;
-		}
-	}
-	close(fd);
-	return -1;
-}
-
-static struct service *find(const char *name)
-{
-	for (uint32_t i = 0; i < nslots; i++)
-		if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED && !strcmp(slots[i].name, name))
-			return &slots[i];
-	return NULL;
 }
 
 /* While waiting: read again only the header and the slots of the
@@ -625,54 +489,10 @@ static int command_index(const char *cmd)
 	return -1;
 }
 
-static int open_control(void)
+static void not_sent(const char *who)
 {
-	int fd = open_run("control", O_WRONLY, S_IFIFO);
-	if (fd < 0) {
-		int e = errno;
-		if (e == EACCES || e == EPERM || unsafe) {
-			err(run_dir, unsafe ? UNSAFE : "permission denied");
-			return -E_PERM;
-		}
-		err(run_dir, "no live init");
-		return -E_UNKNOWN;
-	}
-	return fd;
-}
-
-static int send_line(int fd, const char *cmd, const char *name, uint32_t token)
-{
-	/* "\nCMD NAME @TOKEN\n": the leading newline ends any garbage that
-	 * another writer left behind; names are at most 64 bytes, so the
-	 * line is far below PIPE_BUF and its write is atomic */
-	char buf[128], *p = stpcpy(stpcpy(buf, "\n"), cmd);
-	if (name)
-		p = stpcpy(stpcpy(p, " "), name);
-	p = fmt_uint(stpcpy(p, " @"), token);
-	*p++ = '\n';
-	/* the FIFO is non-blocking: a line is written whole or not at all;
-	 * while it is full, wait for init to read, 5 s at most */
-	for (int64_t end = clock_ms() + 5000;;) {
-		struct pollfd pf = { .fd = fd, .events = POLLOUT };
-		if (write(fd, buf, (size_t)(p - buf)) == p - buf)
-			return 0;
-		if ((errno != EAGAIN && errno != EINTR) || clock_ms() > end) {
-			err(name ? name : cmd, errno == EAGAIN ? "cannot send the command: init does not read it" :
-			    "cannot send the command");
-			return -1;
-		}
-		poll(&pf, 1, 100);
-	}
-}
-
-/* Has init applied our command? Once seen, it stays seen: the ring in
- * the header moves on as other commands come. */
-static int acked(uint32_t token)
-{
-	static int seen;
-	for (size_t i = 0; i < NACK && !seen; i++)
-		seen = head.ack[i] == token;
-	return seen;
+	err(who, errno == EAGAIN ? "cannot send the command: init does not read it" :
+	    "cannot send the command");
 }
 
 static int64_t sent_ms;  /* when the command was sent (CLOCK_MONOTONIC) */
@@ -823,43 +643,6 @@ static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadli
 	}
 }
 
-/* With -w: an init that has just started (a main command calling svctl
- * at once) writes its status after its first look at SVDIR: wait for it. */
-static int wait_init(int64_t deadline)
-{
-	int ino = inotify_init1(IN_CLOEXEC), r = -1;
-	if (ino >= 0 && inotify_add_watch(ino, run_dir, IN_MODIFY) >= 0)
-		while ((r = load()) < 0 && init_alive()) {
-			int64_t left = deadline - clock_ms();
-			struct pollfd p = { .fd = ino, .events = POLLIN };
-			char buf[4096];
-			if (left <= 0 || poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 ||
-			    (p.revents && read(ino, buf, sizeof buf) < 0))
-				break;
-		}
-	if (ino >= 0)
-		close(ino);
-	return r;
-}
-
-/* "SECS" or "SECS.FRACTION" to milliseconds */
-static int parse_secs(const char *s, int64_t *ms)
-{
-	int64_t v = 0, scale = 1000;
-	int digits = 0;
-	for (; *s >= '0' && *s <= '9' && v < 1000000000; s++, digits++)
-		v = v * 10 + (*s - '0');
-	v *= 1000;
-	if (*s == '.')
-		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
-			if ((scale /= 10) > 0)
-				v += (*s - '0') * scale;
-	if (*s || !digits)
-		return -1;
-	*ms = v;
-	return 0;
-}
-
 int svctl_main(int argc, char **argv)
 {
 	int64_t wait_ms = -1;
@@ -932,17 +715,21 @@ int svctl_main(int argc, char **argv)
 	int ntodo = 0;
 	if (cmd != 0) {
 		int fd = open_control();
-		if (fd < 0)
-			return -fd;
+		if (fd < 0) {
+			int perm = errno == EACCES || errno == EPERM || unsafe;
+			err(run_dir, unsafe ? UNSAFE : perm ? "permission denied" : "no live init");
+			return perm ? E_PERM : E_UNKNOWN;
+		}
 		if (cmd >= FIRST_GLOBAL) {
 			if (send_line(fd, commands[cmd], NULL, token = next++) < 0)
-				rc = E_UNKNOWN;
+				not_sent(commands[cmd]), rc = E_UNKNOWN;
 		}
 		for (int k = 0; k < n; k++) {
 			if (!find(names[k])) {
 				err(names[k], "unknown service");
 				rc = E_UNKNOWN;
 			} else if (send_line(fd, commands[cmd], names[k], token = next++) < 0) {
+				not_sent(names[k]);
 				rc = E_UNKNOWN;
 			} else {
 				todo[ntodo++] = names[k];

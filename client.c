@@ -1,0 +1,237 @@
+/* client.c: what the clients of init (svctl and sv) share: finding a
+ * live init on RUNDIR, reading the status file it keeps there, sending it
+ * commands on its FIFO. Nothing here prints: the callers speak in their
+ * own formats.
+ *
+ * A live init holds an exclusive flock on RUNDIR/pid. RUNDIR/status is a
+ * header and init's slot table verbatim; each slot carries a checksum, so
+ * a read that raced with init's write is seen and done again. A command is
+ * one line `CMD [NAME] @TOKEN` in one write (atomic on the FIFO); init
+ * puts the token into the header's ring once it has applied the command.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "init.h"
+#include "client.h"
+
+const char *run_dir = "/run/svc";
+static char path_buf[PATHLEN];
+
+/* the status file as read: header, then slots */
+struct status_head head;
+struct service slots[MAXSLOT];
+uint32_t nslots;
+/* the side tables (init.h), read only for the slots that have a text */
+static char texts[NTEXT][MAXSLOT][TEXT_REC];
+uint32_t oom_kills[MAXSLOT];
+
+const char *in_run(const char *file)
+{
+	return join(path_buf, run_dir, file);
+}
+
+/* A file of RUNDIR, opened only if RUNDIR and it are root's or ours and
+ * no one else can change them (as init requires), never through a
+ * symlink, never blocking (a FIFO as status): a forged RUNDIR cannot make
+ * root's svctl hang, or send its commands to someone else. */
+int unsafe;
+
+int open_run(const char *file, int flags, unsigned type)
+{
+	int fd = -1, dfd = openat(AT_FDCWD, run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0 && !(unsafe |= !trusted(dfd, S_IFDIR))) {
+		fd = openat(dfd, file, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0 && (unsafe |= !trusted(fd, type))) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return fd;
+}
+
+/* Is there a live init on RUNDIR? It holds an exclusive lock on pid. */
+int init_alive(void)
+{
+	int fd = open_run("pid", O_RDONLY, S_IFREG);
+	if (fd < 0)
+		return 0;
+	int alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return alive;
+}
+
+int read_full(int fd, void *buf, size_t len, off_t off)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* The side texts of slot i that its flags announce; -1 if one was
+ * caught half-written. */
+int load_texts(int fd, int i)
+{
+	for (int t = 0; t < NTEXT; t++) {
+		char *rec = texts[t][i];
+		if (!(slots[i].xflags & (1u << t)))
+			continue;
+		if (read_full(fd, rec, TEXT_REC, (off_t)TEXT_OFF(t, i)) < 0) {
+			slots[i].xflags &= (uint8_t)~(1u << t);  /* not there: none */
+			continue;
+		}
+		uint32_t sum;
+		memcpy(&sum, rec, 4);
+		if (sum != checksum(rec + 4, TEXT_REC - 4))
+			return -1;
+		rec[TEXT_REC - 1] = 0;
+	}
+	if ((slots[i].xflags & X_OOM) && read_full(fd, &oom_kills[i], 4, (off_t)OOM_OFF(i)) < 0)
+		oom_kills[i] = 0;
+	return 0;
+}
+
+const char *text_of(const struct service *s, int t)
+{
+	return (s->xflags & (1u << t)) ? texts[t][s - slots] + 4 : NULL;
+}
+
+/* Read the status file; a slot or header caught half-written (its
+ * checksum does not match) makes us read again. */
+int load(void)
+{
+	int fd = open_run("status", O_RDONLY, S_IFREG);
+	if (fd < 0)
+		return -1;
+	for (int tries = 0; tries < 1000; tries++) {
+		if (read_full(fd, &head, sizeof head, 0) < 0)
+			break;
+		if (head.magic != STATUS_MAGIC || head.slotsize != sizeof(struct service) ||
+		    head.nslot > MAXSLOT)
+			break;
+		if (head.sum != checksum((char *)&head + 4, sizeof head - 4))
+			continue;
+		nslots = head.nslot;
+		if (nslots && read_full(fd, slots, nslots * sizeof *slots, sizeof head) < 0)
+			break;
+		uint32_t i;
+		for (i = 0; i < nslots; i++) {
+			if ((slots[i].flags & F_USED) &&
+			    (slots[i].sum != checksum((char *)&slots[i] + 4, sizeof slots[i] - 4) ||
+			     load_texts(fd, (int)i) < 0))
+				break;
+			slots[i].name[NAMELEN] = 0;
+			/* a forged file: names are printed, keep them plain */
+			for (char *c = slots[i].name, t[3] = "x"; *c; c++)
+				if (t[1] = *c, !valid_name(t))
+					*c = '?';
+		}
+		if (i == nslots) {
+			close(fd);
+			return 0;
+		}
+	}
+	close(fd);
+	return -1;
+}
+
+struct service *find(const char *name)
+{
+	for (uint32_t i = 0; i < nslots; i++)
+		if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED && !strcmp(slots[i].name, name))
+			return &slots[i];
+	return NULL;
+}
+
+int open_control(void)
+{
+	int fd = open_run("control", O_WRONLY, S_IFIFO);
+	return fd;
+}
+
+int send_line(int fd, const char *cmd, const char *name, uint32_t token)
+{
+	/* "\nCMD NAME @TOKEN\n": the leading newline ends any garbage that
+	 * another writer left behind; names are at most 64 bytes, so the
+	 * line is far below PIPE_BUF and its write is atomic */
+	char buf[128], *p = stpcpy(stpcpy(buf, "\n"), cmd);
+	if (name)
+		p = stpcpy(stpcpy(p, " "), name);
+	p = fmt_uint(stpcpy(p, " @"), token);
+	*p++ = '\n';
+	/* the FIFO is non-blocking: a line is written whole or not at all;
+	 * while it is full, wait for init to read, 5 s at most */
+	for (int64_t end = clock_ms() + 5000;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLOUT };
+		if (write(fd, buf, (size_t)(p - buf)) == p - buf)
+			return 0;
+		if ((errno != EAGAIN && errno != EINTR) || clock_ms() > end)
+			return -1;
+		poll(&pf, 1, 100);
+	}
+}
+
+/* Has init applied our command? Once seen, it stays seen: the ring in
+ * the header moves on as other commands come. */
+int acked(uint32_t token)
+{
+	static int seen;
+	for (size_t i = 0; i < NACK && !seen; i++)
+		seen = head.ack[i] == token;
+	return seen;
+}
+
+/* With -w: an init that has just started (a main command calling svctl
+ * at once) writes its status after its first look at SVDIR: wait for it. */
+int wait_init(int64_t deadline)
+{
+	int ino = inotify_init1(IN_CLOEXEC), r = -1;
+	if (ino >= 0 && inotify_add_watch(ino, run_dir, IN_MODIFY) >= 0)
+		while ((r = load()) < 0 && init_alive()) {
+			int64_t left = deadline - clock_ms();
+			struct pollfd p = { .fd = ino, .events = POLLIN };
+			char buf[4096];
+			if (left <= 0 || poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 ||
+			    (p.revents && read(ino, buf, sizeof buf) < 0))
+				break;
+		}
+	if (ino >= 0)
+		close(ino);
+	return r;
+}
+
+/* "SECS" or "SECS.FRACTION" to milliseconds */
+int parse_secs(const char *s, int64_t *ms)
+{
+	int64_t v = 0, scale = 1000;
+	int digits = 0;
+	for (; *s >= '0' && *s <= '9' && v < 1000000000; s++, digits++)
+		v = v * 10 + (*s - '0');
+	v *= 1000;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+			if ((scale /= 10) > 0)
+				v += (*s - '0') * scale;
+	if (*s || !digits)
+		return -1;
+	*ms = v;
+	return 0;
+}
+

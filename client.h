@@ -1,0 +1,29 @@
+/* client.h: the shared code of svctl and sv (client.c). */
+#ifndef CLIENT_H
+#define CLIENT_H
+
+#include "init.h"
+
+extern const char *run_dir;            /* RUNDIR: -r, SVRUN, /run/svc */
+/* the status file as last read by load(): header, then slots */
+extern struct status_head head;
+extern struct service slots[MAXSLOT];
+extern uint32_t nslots;
+extern uint32_t oom_kills[MAXSLOT];
+
+const char *in_run(const char *file);  /* RUNDIR/file (one static buffer) */
+extern int unsafe;                     /* RUNDIR or a file in it is not trusted */
+int open_run(const char *file, int flags, unsigned type);
+int init_alive(void);                  /* a live init owns RUNDIR */
+int load(void);                        /* read the status file; -1 if not */
+int read_full(int fd, void *buf, size_t len, off_t off);  /* pread all */
+int load_texts(int fd, int i);         /* slot i's side texts; -1 torn */
+struct service *find(const char *name);  /* a service (not a logger) */
+const char *text_of(const struct service *s, int t);
+int wait_init(int64_t deadline);       /* load(), waiting for a new init */
+int open_control(void);                /* the FIFO, or -1 with errno (or unsafe) */
+int send_line(int fd, const char *cmd, const char *name, uint32_t token);  /* -1, errno */
+int acked(uint32_t token);             /* init applied that command */
+int parse_secs(const char *s, int64_t *ms);  /* "SECS[.FRACTION]" */
+
+#endif
