@@ -26,6 +26,7 @@
 #include "../../init.c"
 #undef main
 #undef usage
+#include "../../client.c"
 #include "../../svctl.c"
 
 #define FUZZ_HAVE_SVCTL

@@ -3,8 +3,8 @@
  * Each harness #includes init.c (the shared helpers; its main() renamed)
  * and the one .c file it fuzzes, so the static functions there are in
  * reach. The pieces it does not include are replaced here by inert
- * versions: define FUZZ_HAVE_SUPERVISE, _SERVICEDIR, _CONTROL, _CGROUP, _SVCTL or
- * _SVLOG before including this file for the pieces that are real.
+ * versions: define FUZZ_HAVE_SUPERVISE, _SERVICEDIR, _CONTROL, _CGROUP, _SVCTL,
+ * _SVLOG or _SV before including this file for the pieces that are real.
  *
  * Nothing here starts or signals a process.
  */
@@ -131,6 +131,10 @@ int svctl_main(int argc, char **argv) { (void)argc, (void)argv; return 2; }
 
 #ifndef FUZZ_HAVE_SVLOG
 int svlog_main(int argc, char **argv) { (void)argc, (void)argv; return 2; }
+#endif
+
+#ifndef FUZZ_HAVE_SV
+int sv_main(int argc, char **argv) { (void)argc, (void)argv; return 100; }
 #endif
 
 /* A fresh dir for a harness's files: $FUZZ_TMP/NAME.PID (run.sh sets
