@@ -215,7 +215,8 @@ int sv_main(int argc, char **argv)
 	int ino = check ? inotify_init1(IN_CLOEXEC | IN_NONBLOCK) : -1;
 	if (ino >= 0)
 		inotify_add_watch(ino, in_run("status"), IN_MODIFY);
-	int alive = init_alive() && load() == 0;
+	/* an init that has just started writes its status in a moment */
+	int alive = init_alive() && (load() == 0 || wait_init(t0 + wait_ms) == 0);
 	int fd = alive && cmd ? open_control() : -1;
 	static const char *names[MAXSVC];
 	uint32_t token = ((uint32_t)getpid() << 12) ^ (uint32_t)(t0 & 0xfff) ^ 0x80000000u;
