@@ -123,6 +123,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(fz_fake_passwd, sizeof fz_fake_passwd, "%s/passwd", fz_base);
 	snprintf(fz_fake_group, sizeof fz_fake_group, "%s/group", fz_base);
 	errfd = open("/dev/null", O_WRONLY | O_CLOEXEC);  /* init's say() */
+	notify_open(0);  /* svc_environ, as init sets it before any service */
 	fuzz_quiet_stdout();
 	return 0;
 }
