@@ -1,9 +1,10 @@
 /* fuzz_svdir.c: the reader of a service dir (servicedir.c).
  *
  * The input is a list of records, each `TYPE LEN BYTES[LEN]`: TYPE (mod
- * 16) says which file of a fresh service dir gets the bytes (appended if
+ * 32) says which file of a fresh service dir gets the bytes (appended if
  * it exists). Then svdir_read_config() reads the dir as at each start of
- * run: numbers, signal names, restart, exitcodes, user (with a fake
+ * run: numbers, signal names, restart, exitcodes, needs, limits, the
+ * cgroup and health files, user (with a fake
  * /etc/passwd and /etc/group, see fuzz_open below) and env/. Finally
  * svdir_expected_exit() reads exitcodes again for a few codes.
  *
@@ -67,11 +68,14 @@ static int fz_count_entries(int dfd)
 	return n;
 }
 
-static const char *const fz_files[16] = {
+static const char *const fz_files[32] = {
 	"run", "finish", "timeout-kill", "timeout-finish", "max-failures",
 	"notification-fd", "exitcodes", "down-signal", "restart", "user",
 	NULL /* env/NAME */, NULL /* passwd */, NULL /* group */,
 	"env" /* as a file, not a dir */, "down", "log/run",
+	"needs", "limits", "memory-max", "pids-max", "cpu-weight", "watchdog",
+	"check-interval", "check-timeout", "check-retries", "check", "notify",
+	"log/needs", "log/user", "log/limits", "log/memory-max", "log/finish",
 };
 static const char *const fz_env_names[8] = {
 	"A", "B", "PATH", "HOME", "BAD=NAME", "sub", "EMPTY",
@@ -151,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_append(fz_fake_group, (const uint8_t *)"root:x:0:\n", 10, 0644);
 
 	while (size >= 2) {
-		unsigned type = data[0] % 16, len = data[1];
+		unsigned type = data[0] % 32, len = data[1];
 		data += 2;
 		size -= 2;
 		if (len > size)
