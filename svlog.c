@@ -11,8 +11,11 @@
  * are the input byte for byte.
  *
  * Write errors: delete archives oldest first and retry; if that is not
- * enough, keep reading and drop whole lines (counting them), retry every
- * RETRY_MS, and when writing works again log "svlog: dropped N lines" first.
+ * enough, keep reading and drop whole lines (counting them), and try again
+ * with each new input. The notice "svlog: dropped N lines" goes into the
+ * log in the same write as the first line kept after it, never alone: a
+ * write that does not take both is undone, so a nearly full disk never
+ * collects pieces or copies of the notice.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +38,7 @@
 #define READSZ   (64 * 1024)
 #define TSLEN    28           /* "YYYY-MM-DDTHH:MM:SS.ffffffZ " */
 #define ARCHLEN  26           /* "@YYYYMMDDTHHMMSS.ffffffZ.s" */
-#define RETRY_MS 250          /* retry a failing disk this often */
+#define NOTEMAX  80           /* room for the notice before data to write */
 #define MINSIZE  100          /* smallest -s: a timestamp and a message fit */
 #define MAXSIZE  ((uint64_t)1 << 40)
 #define MAXKEEP  100000UL
@@ -62,14 +65,16 @@ static struct {
 	int inl;                /* what was read ends inside a line */
 	int streaming;          /* what went to lg_out() ends inside a line */
 	int skip;               /* discarding the rest of a dropped line */
-	int failing;            /* writes fail: drop input, retry at retry_at */
+	int failing;            /* writes fail: drop input, count it */
 	uint64_t dropped;       /* lines dropped while failing */
-	int64_t retry_at;       /* CLOCK_MONOTONIC ms */
+	size_t note;            /* the bytes being written start with the
+	                         * notice, this long, not written yet */
 	char *buf;              /* complete lines [0,pstart), partial [pstart,len) */
 	size_t len, cap, pstart;
 } S;
 
-static char ibuf[READSZ];
+/* read into ibuf + NOTEMAX: lg_out() may put the notice before the data */
+static char ibuf[NOTEMAX + READSZ];
 
 /* One line on stderr, from the strings given up to NULL, in one write so
  * it never interleaves with other writers. */
@@ -290,10 +295,11 @@ static int lg_emit_step(const char **pp, size_t *np)
 	if (n <= room) {
 		k = n;
 	} else {
+		/* a notice needs (part of) a line after it in the same write */
 		const char *nl = room ? memrchr(p, '\n', (size_t)room) : NULL;
-		if (nl)
+		if (nl && (size_t)(nl + 1 - p) > S.note)
 			k = (size_t)(nl + 1 - p);
-		else if (room && (S.midline || S.size == 0))
+		else if (room > S.note && (S.size == 0 || (S.midline && !S.note)))
 			k = (size_t)room;   /* a long line: fill the file */
 		else
 			return lg_rotate();
@@ -301,6 +307,15 @@ static int lg_emit_step(const char **pp, size_t *np)
 	ssize_t w = write(S.curfd, p, k);
 	if (w < 0)
 		return errno == EINTR ? 0 : errno;
+	if (S.note) {
+		/* the notice counts only with the line after it (or whole, if
+		 * alone): less than that is taken back */
+		const char *q = memchr(p + S.note, '\n', k - S.note);
+		if ((size_t)w < (q ? (size_t)(q + 1 - p) : k)
+		    && (w == 0 || ftruncate(S.curfd, (off_t)S.size) == 0))
+			return ENOSPC;
+		S.note = (size_t)w < S.note ? S.note - (size_t)w : 0;
+	}
 	if (w == 0)
 		return ENOSPC;
 	S.size += (uint64_t)w;
@@ -354,22 +369,10 @@ static void lg_drop(const char *p, size_t n)
 	}
 }
 
-static void lg_fail(int e)
+/* The notice of the lines dropped, put just before end: its length. */
+static size_t lg_notice(char *end)
 {
-	if (!S.failing)
-		lg_say(S.dir, "/current: ", errstr(e), NULL);
-	S.failing = 1;
-	S.retry_at = clock_ms() + RETRY_MS;
-}
-
-/* Try to leave the failing state (if due, or forced) by logging how many
- * lines were dropped. Returns 1 if writing works again. */
-static int lg_recover(int force)
-{
-	if (!force && clock_ms() < S.retry_at)
-		return 0;
-	char m[TSLEN + 64], *p = m;
-	size_t done;
+	char m[NOTEMAX], *p = m;
 	if (S.midline)
 		*p++ = '\n';
 	if (S.tflag) {
@@ -380,13 +383,9 @@ static int lg_recover(int force)
 	p = fmt_uint(p + 15, S.dropped);
 	memcpy(p, " lines\n", 7);
 	p += 7;
-	if (lg_emit(m, (size_t)(p - m), &done) != 0) {
-		S.retry_at = clock_ms() + RETRY_MS;
-		return 0;
-	}
-	S.failing = 0;
-	S.dropped = 0;
-	return 1;
+	size_t n = (size_t)(p - m);
+	memcpy(end - n, m, n);
+	return n;
 }
 
 /* A write failed inside a line: remove the piece of it written, so the
@@ -400,20 +399,35 @@ static void lg_cut(void)
 	S.midline = S.size == 0 && S.contd;
 }
 
-/* Hand bytes to the log: written, or dropped while writing fails. */
-static void lg_out(const char *p, size_t n)
+/* Hand bytes to the log: written, or dropped while writing fails. While
+ * failing, every call tries again, with the notice before the bytes (in
+ * the NOTEMAX bytes before p, free in every buffer passed here); with no
+ * bytes, the notice alone (at the end). */
+static void lg_out(char *p, size_t n)
 {
-	size_t done;
+	size_t done, note = 0;
 	int e;
+	if (n > 0)
+		S.streaming = p[n - 1] != '\n';
+	if (S.failing) {
+		note = S.note = lg_notice(p);
+		p -= note;
+		n += note;
+	}
 	if (n == 0)
 		return;
-	S.streaming = p[n - 1] != '\n';
-	if (S.failing && !lg_recover(0)) {
-		lg_drop(p, n);
-		return;
+	e = lg_emit(p, n, &done);
+	if (S.note) {
+		S.note = 0;        /* not taken: the notice waits on */
+		done = note;
+	} else if (note) {
+		S.failing = 0;     /* taken, with a line after it */
+		S.dropped = 0;
 	}
-	if ((e = lg_emit(p, n, &done)) != 0) {
-		lg_fail(e);
+	if (e != 0) {
+		if (!S.failing)
+			lg_say(S.dir, "/current: ", errstr(e), NULL);
+		S.failing = 1;
 		lg_drop(p + done, n - done);
 		lg_cut();
 	}
@@ -473,10 +487,10 @@ static void lg_put(const char *p, size_t n, int complete)
 }
 
 /* Take input bytes; ts is the -t prefix for lines starting in them. */
-static void lg_take(const char *p, size_t n, const char *ts)
+static void lg_take(char *p, size_t n, const char *ts)
 {
 	if (S.skip) {
-		const char *q = memchr(p, '\n', n);
+		char *q = memchr(p, '\n', n);
 		if (!q)
 			return;
 		S.skip = 0;
@@ -487,7 +501,7 @@ static void lg_take(const char *p, size_t n, const char *ts)
 	if (n == 0)
 		return;
 	if (!S.tflag) {
-		const char *q = memrchr(p, '\n', n);
+		char *q = memrchr(p, '\n', n);
 		S.inl = p[n - 1] != '\n';
 		if (q) {
 			size_t k = (size_t)(q + 1 - p);
@@ -562,13 +576,13 @@ static int lg_signals(void)
 /* EOF, SIGTERM or a read error: write out all that was read, end. */
 static int lg_finish(int code)
 {
-	if (S.failing)
-		lg_recover(1);
-	if (S.inl)
-		lg_take("\n", 1, NULL);
+	if (S.inl) {
+		ibuf[NOTEMAX] = '\n';
+		lg_take(ibuf + NOTEMAX, 1, NULL);
+	}
 	if (S.pstart > 0)
 		lg_flush_lines();
-	lg_out(S.buf, S.len);
+	lg_out(S.buf, S.len);  /* also the notice alone, if still failing */
 	S.len = 0;
 	if (S.failing) {
 		char m[32];
@@ -576,7 +590,7 @@ static int lg_finish(int code)
 		lg_say("dropped ", m, " lines", NULL);
 		code = 111;
 	}
-	munmap(S.buf, S.cap);
+	munmap(S.buf - NOTEMAX, S.cap + NOTEMAX);
 	if (S.curfd >= 0)
 		close(S.curfd);
 	close(S.dirfd);
@@ -589,12 +603,7 @@ static int lg_run(void)
 	char ts[TSLEN];
 	for (;;) {
 		struct pollfd pf[2] = { { 0, POLLIN, 0 }, { S.sigfd, POLLIN, 0 } };
-		int timeout = -1;
-		if (S.failing) {
-			int64_t d = S.retry_at - clock_ms();
-			timeout = d < 0 ? 0 : (int)d;
-		}
-		if (poll(pf, 2, timeout) < 0) {
+		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			lg_say("poll: ", errstr(errno), NULL);
@@ -603,7 +612,7 @@ static int lg_run(void)
 		if (pf[1].revents && lg_signals())
 			return lg_finish(0);
 		if (pf[0].revents) {
-			ssize_t n = read(0, ibuf, sizeof ibuf);
+			ssize_t n = read(0, ibuf + NOTEMAX, READSZ);
 			if (n == 0)
 				return lg_finish(0);
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
@@ -613,12 +622,10 @@ static int lg_run(void)
 			if (n > 0) {
 				if (S.tflag)
 					lg_stamp(ts);
-				lg_take(ibuf, (size_t)n, ts);
+				lg_take(ibuf + NOTEMAX, (size_t)n, ts);
 				lg_flush();
 			}
 		}
-		if (S.failing)
-			lg_recover(0);
 	}
 }
 
@@ -709,10 +716,12 @@ static int lg_setup(void)
 	uint64_t want = S.max + READSZ + TSLEN;
 	S.cap = want > BUFMAX ? BUFMAX : (size_t)want;
 	for (;;) {
-		S.buf = mmap(NULL, S.cap, PROT_READ | PROT_WRITE,
+		S.buf = mmap(NULL, S.cap + NOTEMAX, PROT_READ | PROT_WRITE,
 		             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (S.buf != MAP_FAILED)
+		if (S.buf != MAP_FAILED) {
+			S.buf += NOTEMAX;
 			break;
+		}
 		if (S.cap <= 2 * READSZ) {
 			lg_say("mmap: ", errstr(errno), NULL);
 			return -1;

@@ -6,6 +6,10 @@
 #   default:  fill it, feed 1 MB of lines, free space, feed more.
 #   archives: make archives, fill it: svlog deletes the oldest to go on.
 #   instant:  fill it, drop lines, free space: the next line is written.
+#   slack:    (-t) fill it, then lines one read at a time while the last
+#             page of current has room for the notice but not for the
+#             notice and a line: no notice, nor a piece of one, goes into
+#             that room; free space: one notice, N exact.
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 SVLOG=$1 W=$2 MODE=${3:-drop}
@@ -29,6 +33,26 @@ wait_for() {
 	done
 }
 has() { grep -q -- "$1" "$D/current" 2>/dev/null; }
+# bytes svlog has read so far (it reads nothing but its input)
+rchar() { awk '$1 == "rchar:" { print $2 }' "/proc/$pid/io"; }
+# wait_read N: until svlog has read N bytes of input after 'before'
+wait_read() {
+	wait_for 10 eval "[ \$((\$(rchar) - r0)) -ge $1 ]" ||
+		fail "svlog read $(($(rchar) - r0)) bytes, not $1"
+}
+# check_notice TOTAL: one notice, just before the last line 'after'; each
+# numbered line of the input is in the log whole or counted in it
+check_notice() {
+	grep -v -e 'before$' -e 'after$' -e 'svlog: dropped [0-9]* lines$' \
+		-e '[0-9]\{8\} 0\{90\}$' "$D/current" && fail "a cut or unexpected line in the log"
+	[ "$(grep -c 'svlog: dropped' "$D/current")" -eq 1 ] || fail "not one notice"
+	tail -n 2 "$D/current" | head -n 1 | grep -q 'svlog: dropped [0-9]* lines$' ||
+		fail "the notice is not just before the line after it"
+	n=$(sed -n 's/.*svlog: dropped \([0-9]*\) lines$/\1/p' "$D/current")
+	w=$(grep -c '[0-9]\{8\} 0\{90\}$' "$D/current")
+	echo "written $w, dropped $n"
+	[ $((w + n)) -eq "$1" ] || fail "written $w + dropped $n != $1"
+}
 
 mkdir -p "$mnt" || exit 1
 mount -t tmpfs -o size=64k tmpfs "$mnt" || exit 77
@@ -37,7 +61,9 @@ awk 'BEGIN { for (i = 1; i <= 10000; i++) printf "%08d %090d\n", i, 0 }' >"$W/mb
 [ "$(wc -c <"$W/mb")" -eq 1000000 ] || fail "bad input file"
 
 mkfifo "$W/fifo"
-if [ "$MODE" = archives ]; then
+if [ "$MODE" = slack ]; then
+	"$SVLOG" -t "$D" <"$W/fifo" >/dev/null 2>"$W/fd.err" &
+elif [ "$MODE" = archives ]; then
 	"$SVLOG" -s 4000 -n 10 "$D" <"$W/fifo" >/dev/null 2>"$W/fd.err" &
 else
 	"$SVLOG" "$D" <"$W/fifo" >/dev/null 2>"$W/fd.err" &
@@ -45,7 +71,8 @@ fi
 pid=$!
 exec 7>"$W/fifo"
 echo before >&7
-wait_for 5 has '^before$' || fail "before not logged"
+wait_for 5 has 'before$' || fail "before not logged"
+r0=$(rchar)
 narch() { ls "$D" | grep -c '^@'; }
 
 if [ "$MODE" = archives ]; then
@@ -82,10 +109,36 @@ if [ "$MODE" = instant ]; then
 	# a line that comes as soon as there is room again is written at once
 	head -c 5000 "$W/mb" >&7
 	wait_for 5 grep -q . "$W/fd.err" || fail "no error line"
+	wait_read 5000
 	: >"$mnt/fill"  # no fork between freeing and the line
 	echo after >&7
 	wait_for 5 has '^after$' || fail "after not logged"
-	grep -q '^svlog: dropped [1-9][0-9]* lines$' "$D/current" || fail "no dropped line"
+	check_notice 50
+	exit 0
+fi
+
+if [ "$MODE" = slack ]; then
+	# 5000 bytes of input: what fits in current's last page is written,
+	# the rest dropped; less than a line of room is left in it
+	head -n 50 "$W/mb" >&7
+	wait_for 5 grep -q . "$W/fd.err" || fail "no error line"
+	wait_read 5000
+	cp "$D/current" "$W/full"
+	# lines one at a time: each is a try of the notice and the line
+	i=51
+	while [ $i -le 60 ]; do
+		sed -n "${i}p" "$W/mb" >&7
+		wait_read $((5000 + (i - 50) * 100))
+		i=$((i + 1))
+	done
+	cmp "$W/full" "$D/current" || fail "written into a full disk"
+	[ "$(grep -c . "$W/fd.err")" -eq 1 ] || fail "not one error line"
+	: >"$mnt/fill"
+	echo after >&7
+	wait_for 5 has ' after$' || fail "after not logged"
+	check_notice 60
+	grep -q '^[0-9T:.-]*Z svlog: dropped [0-9]* lines$' "$D/current" ||
+		fail "notice without a timestamp"
 	exit 0
 fi
 
@@ -95,29 +148,22 @@ t1=$(date +%s%N)
 elapsed=$(((t1 - t0) / 1000000))
 echo "1 MB into a full disk took ${elapsed} ms"
 [ "$elapsed" -lt 2000 ] || fail "producer held up ${elapsed} ms"
-# a marker that is dropped too proves svlog read everything
-echo marker >&7
+# a marker that is dropped too proves svlog read everything (with the
+# notice it is too long for what is left in current's last page)
+printf 'marker %093d\n' 0 >&7
+wait_read 1000101
 kill -0 "$pid" 2>/dev/null || fail "svlog died"
 grep -q '^00010000 ' "$D/current" && fail "last line written on a full disk"
 [ "$(grep -c . "$W/fd.err")" -eq 1 ] || fail "not one error line"
 grep -qx "svlog: $D/current: No space left on device" "$W/fd.err" || fail "error line"
 
 rm "$mnt/fill"
-wait_for 5 has '^svlog: dropped [1-9][0-9]* lines$' || fail "no dropped line"
 echo after >&7
 wait_for 5 has '^after$' || fail "after not logged"
 kill -0 "$pid" 2>/dev/null || fail "svlog died"
-grep -q '^marker$' "$D/current" && fail "marker should have been dropped"
-dl=$(grep -n '^svlog: dropped' "$D/current" | cut -d: -f1)
-al=$(grep -n '^after$' "$D/current" | cut -d: -f1)
-[ "$dl" -lt "$al" ] || fail "dropped line not before new lines"
-n=$(sed -n 's/^svlog: dropped \([0-9]*\) lines$/\1/p' "$D/current")
-# every line is either in the log (whole) or counted as dropped
-grep -v -e '^before$' -e '^after$' -e '^svlog: dropped' -e '^[0-9]\{8\} 0\{90\}$' "$D/current" &&
-	fail "a cut or unexpected line in the log"
-w=$(grep -c '^[0-9]\{8\} ' "$D/current")
-[ $((w + n)) -eq 10001 ] || fail "written $w + dropped $n != 10001"
-echo "written $w, dropped $n"
+grep -q '^marker' "$D/current" && fail "marker should have been dropped"
+# the marker is the 10001st line, counted in the notice
+check_notice 10001
 
 exec 7>&-
 wait "$pid"; rc=$?

@@ -226,6 +226,24 @@ all_log() { for f in $(archives) current; do cat "$D/$f"; done; }
 	[ "$status" -eq 0 ]
 }
 
+@test "svlog: full disk: the first line once there is room is written, after one exact notice" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a tmpfs"
+	command -v unshare >/dev/null || skip "no unshare"
+	run unshare --mount --propagation private sh "$BATS_TEST_DIRNAME/svlog-fulldisk.sh" "$SVLOG" "$T" instant
+	echo "$output"
+	[ "$status" -ne 77 ] || skip "cannot mount a tmpfs here"
+	[ "$status" -eq 0 ]
+}
+
+@test "svlog: full disk: retries put no notice, nor a piece of one, in the last free bytes" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a tmpfs"
+	command -v unshare >/dev/null || skip "no unshare"
+	run unshare --mount --propagation private sh "$BATS_TEST_DIRNAME/svlog-fulldisk.sh" "$SVLOG" "$T" slack
+	echo "$output"
+	[ "$status" -ne 77 ] || skip "cannot mount a tmpfs here"
+	[ "$status" -eq 0 ]
+}
+
 @test "svlog: usage errors exit 2 with one line" {
 	for args in "" "-s" "-s abc $D" "-s 99 $D" "-s 0 $D" "-n 0 $D" "-n x $D" \
 	            "-x $D" "$D extra" "-s 1000"; do
