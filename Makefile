@@ -35,7 +35,12 @@ WARN    = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wconversion \
           -Wno-sign-conversion -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS += $(WARN) -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
           -fno-unwind-tables -fno-stack-protector -fno-ident $(XFLAGS)
-LDFLAGS ?= -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,-z,norelro
+# common-page-size=64: the data segment follows the code in the file
+# instead of starting on a fresh 4 KiB page (ld's default wastes up to a
+# page of zeros in the file to save at most one page of memory; here the
+# page count is the same): -832 bytes on x86_64, -1,344 on aarch64.
+LDFLAGS ?= -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,-z,norelro \
+           -Wl,-z,common-page-size=64
 PREFIX ?= /usr/local
 SBINDIR = $(PREFIX)/sbin
 MANDIR  = $(PREFIX)/share/man/man8
