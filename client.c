@@ -113,43 +113,97 @@ const char *text_of(const struct service *s, int t)
 	return (s->xflags & (1u << t)) ? texts[t][s - slots] + 4 : NULL;
 }
 
-/* Read the status file; a slot or header caught half-written (its
- * checksum does not match) makes us read again. */
+/* The header of the status file: 0 whole, 1 caught half-written, -1
+ * not a status file of ours. */
+static int read_head(int fd)
+{
+	if (read_full(fd, &head, sizeof head, 0) < 0 || head.magic != STATUS_MAGIC ||
+	    head.slotsize != sizeof(struct service) || head.nslot > MAXSLOT)
+		return -1;
+	return head.sum != checksum((char *)&head + 4, sizeof head - 4);
+}
+
+/* Slot i as read: 0 if caught half-written (its checksum or a text's
+ * does not match). Its name is cut and, from a forged file, made plain:
+ * names are printed. */
+static int slot_ok(int fd, uint32_t i)
+{
+	struct service *s = &slots[i];
+	if ((s->flags & F_USED) &&
+	    (s->sum != checksum((char *)s + 4, sizeof *s - 4) || load_texts(fd, (int)i) < 0))
+		return 0;
+	s->name[NAMELEN] = 0;
+	for (char *c = s->name, t[3] = "x"; *c; c++)
+		if (t[1] = *c, !valid_name(t))
+			*c = '?';
+	return 1;
+}
+
+/* Read the status file; a slot or header caught half-written makes us
+ * read again. */
 int load(void)
 {
-	int fd = open_run("status", O_RDONLY, S_IFREG);
-	if (fd < 0)
-		return -1;
-	for (int tries = 0; tries < 1000; tries++) {
-		if (read_full(fd, &head, sizeof head, 0) < 0)
+	int fd = open_run("status", O_RDONLY, S_IFREG), r = -1;
+	for (int tries = 0; fd >= 0 && r < 0 && tries < 1000; tries++) {
+		int h = read_head(fd);
+		if (h < 0)
 			break;
-		if (head.magic != STATUS_MAGIC || head.slotsize != sizeof(struct service) ||
-		    head.nslot > MAXSLOT)
-			break;
-		if (head.sum != checksum((char *)&head + 4, sizeof head - 4))
+		if (h)
 			continue;
 		nslots = head.nslot;
 		if (nslots && read_full(fd, slots, nslots * sizeof *slots, sizeof head) < 0)
 			break;
-		uint32_t i;
-		for (i = 0; i < nslots; i++) {
-			if ((slots[i].flags & F_USED) &&
-			    (slots[i].sum != checksum((char *)&slots[i] + 4, sizeof slots[i] - 4) ||
-			     load_texts(fd, (int)i) < 0))
-				break;
-			slots[i].name[NAMELEN] = 0;
-			/* a forged file: names are printed, keep them plain */
-			for (char *c = slots[i].name, t[3] = "x"; *c; c++)
-				if (t[1] = *c, !valid_name(t))
-					*c = '?';
-		}
-		if (i == nslots) {
-			close(fd);
-			return 0;
-		}
+		uint32_t i = 0;
+		while (i < nslots && slot_ok(fd, i))
+			i++;
+		if (i == nslots)
+			r = 0;
 	}
-	close(fd);
-	return -1;
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* While waiting: read again only the header and the slots of the
+ * services waited for, found by name in the last whole read (a few
+ * hundred bytes instead of the table of 1000 services). Anything
+ * unexpected (a slot caught half-written, reused by another name, the
+ * table grown or shrunk) falls back to reading it all. */
+#define QUICK 16
+static int locate(char **names, int n, int16_t *at)
+{
+	for (int i = 0; i < n; i++) {
+		const struct service *s = n <= QUICK ? find(names[i]) : NULL;
+		if (!s)
+			return 0;
+		at[i] = (int16_t)(s - slots);
+	}
+	return 1;
+}
+
+int refresh(char **names, int n)
+{
+	static int16_t at[QUICK];
+	static int known = -1;
+	int fd = -1, ok;
+	if (known < 0)
+		known = locate(names, n, at);
+	ok = known && (fd = openat(AT_FDCWD, in_run("status"), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
+	     read_head(fd) == 0 && head.nslot == nslots;
+	for (int i = 0; ok && i < n; i++) {
+		struct service *s = &slots[at[i]];
+		ok = read_full(fd, s, sizeof *s, (off_t)(sizeof head + (size_t)at[i] * sizeof *s)) == 0 &&
+		     slot_ok(fd, (uint32_t)at[i]) && (s->flags & (F_USED | F_LOGGER)) == F_USED &&
+		     !strcmp(s->name, names[i]);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ok)
+		return 0;
+	if (load() < 0)
+		return -1;
+	known = locate(names, n, at);
+	return 0;
 }
 
 struct service *find(const char *name)
@@ -160,10 +214,23 @@ struct service *find(const char *name)
 	return NULL;
 }
 
+const struct service *logger_of(const struct service *s)
+{
+	if (s->peer < 0 || (uint32_t)s->peer >= nslots)
+		return NULL;
+	const struct service *l = &slots[s->peer];
+	return (l->flags & F_LOGGER) ? l : NULL;
+}
+
 int open_control(void)
 {
-	int fd = open_run("control", O_WRONLY, S_IFIFO);
-	return fd;
+	return open_run("control", O_WRONLY, S_IFIFO);
+}
+
+/* Tokens tell our commands from others' in init's ring. */
+uint32_t first_token(void)
+{
+	return ((uint32_t)getpid() << 12) ^ (uint32_t)(clock_ms() & 0xfff) ^ 0x80000000u;
 }
 
 int send_line(int fd, const char *cmd, const char *name, uint32_t token)
@@ -198,20 +265,28 @@ int acked(uint32_t token)
 	return seen;
 }
 
+/* Wait until a watch (inotify, or a signalfd of dnotify's SIGIO; non-
+ * blocking) has news or the deadline passes, and read the news away. */
+int await(int fd, int64_t deadline)
+{
+	int64_t left = deadline - clock_ms();
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[4096];
+	int r = poll(&p, 1, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left);
+	while (r > 0 && read(fd, buf, sizeof buf) > 0)
+		;
+	return r < 0 && errno != EINTR ? -1 : 0;
+}
+
 /* With -w: an init that has just started (a main command calling svctl
  * at once) writes its status after its first look at SVDIR: wait for it. */
 int wait_init(int64_t deadline)
 {
-	int ino = inotify_init1(IN_CLOEXEC), r = -1;
+	int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), r = -1;
 	if (ino >= 0 && inotify_add_watch(ino, run_dir, IN_MODIFY) >= 0)
-		while ((r = load()) < 0 && init_alive()) {
-			int64_t left = deadline - clock_ms();
-			struct pollfd p = { .fd = ino, .events = POLLIN };
-			char buf[4096];
-			if (left <= 0 || poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 ||
-			    (p.revents && read(ino, buf, sizeof buf) < 0))
-				break;
-		}
+		while ((r = load()) < 0 && init_alive() && clock_ms() < deadline &&
+		       await(ino, deadline) == 0)
+			;
 	if (ino >= 0)
 		close(ino);
 	return r;
@@ -235,3 +310,52 @@ int parse_secs(const char *s, int64_t *ms)
 	return 0;
 }
 
+
+/* Output */
+static char obuf[16384];
+static size_t olen;
+static int ofailed;
+
+int out_flush(void)
+{
+	if (olen && write_all(1, obuf, olen) < 0)
+		ofailed = 1;
+	olen = 0;
+	return -ofailed;
+}
+
+void out(const char *s)
+{
+	size_t n = strlen(s);
+	if (olen + n > sizeof obuf)
+		out_flush();
+	if (n <= sizeof obuf) {
+		memcpy(obuf + olen, s, n);
+		olen += n;
+	}
+}
+
+void out_int(int64_t v)
+{
+	char b[24];
+	*fmt_int(b, v) = 0;
+	out(b);
+}
+
+/* v / 10^shift with `decimals` digits after the point (cut, not
+ * rounded): v's digits with a point put in, one formatter for seconds of
+ * milliseconds and of microseconds. */
+void out_fixed(uint64_t v, int shift, int decimals)
+{
+	char b[40], *p = b + 10, *end = fmt_uint(p, v);
+	while (end - p <= shift)  /* a digit before the point at least */
+		*--p = '0';
+	end -= shift;
+	if (decimals) {
+		memmove(end + 1, end, (size_t)decimals);
+		*end = '.';
+		end += decimals + 1;
+	}
+	*end = 0;
+	out(p);
+}

@@ -25,5 +25,15 @@ int open_control(void);                /* the FIFO, or -1 with errno (or unsafe)
 int send_line(int fd, const char *cmd, const char *name, uint32_t token);  /* -1, errno */
 int acked(uint32_t token);             /* init applied that command */
 int parse_secs(const char *s, int64_t *ms);  /* "SECS[.FRACTION]" */
+uint32_t first_token(void);            /* of this process's commands */
+const struct service *logger_of(const struct service *s);  /* its logger, or NULL */
+int refresh(char **names, int n);      /* load() again, or only these slots */
+int await(int fd, int64_t deadline);   /* poll a watch, drain it; -1 error */
+
+/* stdout through one buffer: written out when full and by out_flush() */
+void out(const char *s);
+void out_int(int64_t v);
+void out_fixed(uint64_t v, int shift, int decimals);  /* v / 10^shift */
+int out_flush(void);                   /* -1 if a write ever failed */
 
 #endif

@@ -29,42 +29,20 @@
 
 
 static int64_t t0;   /* when sv started: a restart must be newer */
-static char out[8192];
-static size_t outlen;
-
-static void puts_(const char *s)
+static void end_line(void)
 {
-	size_t n = strnlen(s, sizeof out);
-	if (outlen + n > sizeof out) {
-		write_all(1, out, outlen);
-		outlen = 0;
-	}
-	memcpy(out + outlen, s, n);
-	outlen += n;
-}
-
-static void flush_line(void)
-{
-	puts_("\n");
-	write_all(1, out, outlen);
-	outlen = 0;
-}
-
-static void put_num(int64_t v)
-{
-	char b[24];
-	*fmt_int(b, v) = 0;
-	puts_(b);
+	out("\n");
+	out_flush();
 }
 
 /* "PREFIX: ARG: TEXT" as one line, as runit's sv says it */
 static void say_line(const char *prefix, const char *arg, const char *text)
 {
-	puts_(prefix);
-	puts_(arg);
-	puts_(": ");
-	puts_(text);
-	flush_line();
+	out(prefix);
+	out(arg);
+	out(": ");
+	out(text);
+	end_line();
 }
 
 static int running(const struct service *s)
@@ -78,42 +56,32 @@ static int running(const struct service *s)
 static void status_of(const struct service *s, const char *label)
 {
 	int pid = running(s);
+	int64_t t = clock_ms() - s->started;
+	/* init keeps no time of the stop: a down service shows 0s */
+	out(pid ? s->state == S_FINISHING ? "finish: " : "run: " : "down: ");
+	out(label);
 	if (pid) {
-		puts_(s->state == S_FINISHING ? "finish: " : "run: ");
-		puts_(label);
-		puts_(": (pid ");
-		put_num(s->pid);
-		puts_(") ");
-		int64_t t = clock_ms() - s->started;
-		put_num(s->started <= 0 || t < 0 ? 0 : t / 1000);
+		out(": (pid ");
+		out_int(s->pid);
+		out(") ");
 	} else {
-		/* init keeps no time of the stop: a down service shows 0s */
-		puts_("down: ");
-		puts_(label);
-		puts_(": 0");
+		out(": ");
 	}
-	puts_("s");
+	out_fixed(!pid || s->started <= 0 || t < 0 ? 0 : (uint64_t)t, 3, 0);
+	out("s");
 	int normally_up = !(s->flags & F_DOWNFILE);
 	if (pid && !normally_up)
-		puts_(", normally down");
+		out(", normally down");
 	if (!pid && normally_up)
-		puts_(", normally up");
+		out(", normally up");
 	if (!pid && s->want)
-		puts_(", want up");
+		out(", want up");
 	if (pid && !s->want)
-		puts_(", want down");
+		out(", want down");
 	if (s->state == S_STOPPING)
-		puts_(", got TERM");
+		out(", got TERM");
 	if (s->state == S_FATAL)
-		puts_(", fatal");
-}
-
-static const struct service *logger_of(const struct service *s)
-{
-	if (s->peer < 0 || (uint32_t)s->peer >= nslots)
-		return NULL;
-	const struct service *l = &slots[s->peer];
-	return (l->flags & F_LOGGER) ? l : NULL;
+		out(", fatal");
 }
 
 /* The service an argument names: "web", or the last component of a
@@ -219,7 +187,7 @@ int sv_main(int argc, char **argv)
 	int alive = init_alive() && (load() == 0 || wait_init(t0 + wait_ms) == 0);
 	int fd = alive && cmd ? open_control() : -1;
 	static const char *names[MAXSVC];
-	uint32_t token = ((uint32_t)getpid() << 12) ^ (uint32_t)(t0 & 0xfff) ^ 0x80000000u;
+	uint32_t token = first_token();
 	int n = argc - i < MAXSVC ? argc - i : MAXSVC;
 	char **args = argv + i;
 	for (int k = 0; k < n; k++) {
@@ -237,10 +205,10 @@ int sv_main(int argc, char **argv)
 		} else if (!cmd) {
 			status_of(s, args[k]);
 			if ((s = logger_of(s))) {
-				puts_("; ");
+				out("; ");
 				status_of(s, "log");
 			}
-			flush_line();
+			end_line();
 		}
 	}
 
@@ -263,18 +231,15 @@ int sv_main(int argc, char **argv)
 			if (!s) {
 				say_line("fail: ", args[k], "unable to change to service directory");
 			} else {
-				puts_(r > 0 ? "ok: " : r < 0 ? "fail: " : "timeout: ");
+				out(r > 0 ? "ok: " : r < 0 ? "fail: " : "timeout: ");
 				status_of(s, args[k]);
-				flush_line();
+				end_line();
 			}
 			rc += r <= 0;
 			names[k] = NULL;
 		}
-		struct pollfd pf = { .fd = ino, .events = POLLIN };
-		char buf[4096];
-		if (pending && poll(&pf, 1, ino < 0 ? 100 : left > INT_MAX ? INT_MAX : (int)left) > 0)
-			while (read(ino, buf, sizeof buf) > 0)
-				;
+		if (pending)
+			await(ino, ino < 0 ? clock_ms() + 100 : t0 + wait_ms);
 	}
 	rc += argc - i - n;
 	return rc > 99 ? 99 : rc;

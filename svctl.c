@@ -49,55 +49,19 @@ static void err(const char *who, const char *cause)
 	write_all(2, line, (size_t)(p + n + 1 - line));
 }
 
+/* -h, --help; its first line is the usage error's */
+static const char help[] =
+	"usage: svctl [-r RUNDIR] [-w SECS] [-j] COMMAND [NAME...] | top [-c] [-n N]\n"
+	"  status [NAME...], up down restart once NAME...,\n"
+	"  term hup int quit kill usr1 usr2 stop cont alrm winch NAME...,\n"
+	"  rescan, poweroff, reboot, halt\n"
+	"  -r RUNDIR (else $SVRUN, /run/svc)  -w SECS wait until done  -j JSON\n";
+
 static int usage(void)
 {
-	err(NULL, "usage: svctl [-r RUNDIR] [-w SECS] [-j] COMMAND [NAME...] | top [-c] [-n N]");
+	write_all(2, "svctl: ", 7);
+	write_all(2, help, (size_t)(strchr(help, '\n') + 1 - help));
 	return E_USAGE;
-}
-
-/* While waiting: read again only the header and the slots of the
- * services waited for, found by name in the last whole read (a few
- * hundred bytes instead of the table of 1000 services). Anything
- * unexpected (a slot caught half-written, reused by another name, the
- * table grown or shrunk) falls back to reading it all. */
-#define QUICK 16
-static int locate(char **names, int n, int16_t *at)
-{
-	for (int i = 0; i < n; i++) {
-		const struct service *s = n <= QUICK ? find(names[i]) : NULL;
-		if (!s)
-			return 0;
-		at[i] = (int16_t)(s - slots);
-	}
-	return 1;
-}
-
-static int refresh(char **names, int n)
-{
-	static int16_t at[QUICK];
-	static int known = -1;
-	int fd = -1, ok;
-	if (known < 0)
-		known = locate(names, n, at);
-	ok = known && (fd = openat(AT_FDCWD, in_run("status"), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
-	     read_full(fd, &head, sizeof head, 0) == 0 && head.magic == STATUS_MAGIC &&
-	     head.nslot == nslots && head.sum == checksum((char *)&head + 4, sizeof head - 4);
-	for (int i = 0; ok && i < n; i++) {
-		struct service *s = &slots[at[i]];
-		ok = read_full(fd, s, sizeof *s, (off_t)(sizeof head + (size_t)at[i] * sizeof *s)) == 0 &&
-		     s->sum == checksum((char *)s + 4, sizeof *s - 4) &&
-		     (s->flags & (F_USED | F_LOGGER)) == F_USED && !strncmp(s->name, names[i], NAMELEN) &&
-		     load_texts(fd, at[i]) == 0;
-		s->name[NAMELEN] = 0;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (ok)
-		return 0;
-	if (load() < 0)
-		return -1;
-	known = locate(names, n, at);
-	return 0;
 }
 
 /* ---- showing status ---- */
@@ -114,84 +78,66 @@ static int natural_want(int state)
 
 static int log_pid(const struct service *s)
 {
-	if (s->peer < 0 || (uint32_t)s->peer >= nslots)
-		return 0;
-	const struct service *l = &slots[s->peer];
-	return (l->flags & F_LOGGER) && shows_pid(l) ? l->pid : 0;
-}
-
-/* Seconds since run started; the file is init's, but a reader stays
- * careful with what it reads. */
-static int64_t uptime(const struct service *s, int64_t now)
-{
-	return s->started < 0 || s->started > now ? 0 : (now - s->started) / 1000;
-}
-
-/* Output goes through one buffer, written out when full and at the end. */
-struct out {
-	size_t len;
-	int failed;
-	char buf[64 * 1024];
-};
-
-static void flush(struct out *o)
-{
-	if (o->len && write_all(1, o->buf, o->len) < 0)
-		o->failed = 1;
-	o->len = 0;
-}
-
-static void put(struct out *o, const char *str)
-{
-	size_t n = strlen(str);
-	if (o->len + n > sizeof o->buf)
-		flush(o);
-	if (n > sizeof o->buf)
-		return;
-	memcpy(o->buf + o->len, str, n);
-	o->len += n;
-}
-
-static void put_int(struct out *o, int64_t v)
-{
-	char num[24];
-	*fmt_int(num, v) = 0;
-	put(o, num);
-}
-
-/* " key=value" or "\"key\":value," */
-static void put_kv(struct out *o, const char *key, int64_t v)
-{
-	put(o, key);
-	put_int(o, v);
+	const struct service *l = logger_of(s);
+	return l && shows_pid(l) ? l->pid : 0;
 }
 
 /* A text of init's, quoted: quotes, backslashes and control bytes
  * escaped (\xHH on the line, \u00HH in JSON). */
-static void put_text(struct out *o, const char *t, int as_json)
+static void put_text(const char *t, int js)
 {
-	put(o, "\"");
+	out("\"");
 	for (; *t; t++) {
 		unsigned char c = (unsigned char)*t;
 		char b[8] = { (char)c };
 		if (c == '"' || c == '\\') {
 			b[0] = '\\', b[1] = (char)c;
 		} else if (c < 0x20 || c == 0x7f) {
-			char *p = stpcpy(b, as_json ? "\\u00" : "\\x");
+			char *p = stpcpy(b, js ? "\\u00" : "\\x");
 			p[0] = "0123456789abcdef"[c >> 4];
 			p[1] = "0123456789abcdef"[c & 15];
 		}
-		put(o, b);
+		out(b);
 	}
-	put(o, "\"");
+	out("\"");
+}
+
+/* The status is one list of fields printed two ways: " KEY=VALUE" on
+ * the line, where an unknown value leaves the field out, and
+ * ",\"KEY\":VALUE" in JSON, where it is null. key is "LINE\0JSON", the
+ * field's names in each. */
+static int key(const char *k, int js, int has)
+{
+	if (!has && !js)
+		return 0;
+	out(js ? ",\"" : " ");
+	out(js ? k + strlen(k) + 1 : k);
+	out(js ? "\":" : "=");
+	if (!has)
+		out("null");
+	return has;
+}
+
+static void num(const char *k, int js, int has, int64_t v)
+{
+	if (key(k, js, has))
+		out_int(v);
+}
+
+static void text(const char *k, int js, const char *t)
+{
+	if (key(k, js, t != NULL))
+		put_text(t, js);
 }
 
 /* What a waiting service still waits for: the names in its `needs` not
- * up and ready, "a,b" on the line, "\"a\",\"b\"" in JSON. */
-static void put_needs(struct out *o, const struct service *s, int as_json)
+ * up and ready, "needs=a,b" on the line, "needs":["a","b"] in JSON. */
+static void put_needs(const struct service *s, int js)
 {
 	const char *p = text_of(s, T_NEEDS);
 	int first = 1;
+	if (js)
+		out(",\"needs\":[");
 	while (p && *p && s->state == S_WAITING) {
 		char name[NAMELEN + 1];
 		size_t n = strcspn(p, " ");
@@ -201,15 +147,15 @@ static void put_needs(struct out *o, const struct service *s, int as_json)
 		const struct service *d = find(name);
 		if (!valid_name(name) || (d && d->state == S_UP && (d->flags & F_READY)))
 			continue;
-		put(o, as_json ? (first ? "\"" : ",\"") : (first ? " needs=" : ","));
-		put(o, name);
-		if (as_json)
-			put(o, "\"");
+		out(js ? (first ? "\"" : ",\"") : (first ? " needs=" : ","));
+		out(name);
+		if (js)
+			out("\"");
 		first = 0;
 	}
+	if (js)
+		out("]");
 }
-
-static void put_or_null(struct out *o, const char *key, int has, int64_t v);
 
 /* Memory (bytes) and CPU (microseconds) of a running service, read from
  * its cgroup (found through /proc/PID/cgroup; init spends nothing on
@@ -235,137 +181,62 @@ static void usage_of(const struct service *s, int64_t *mem, int64_t *cpu)
 	*cpu = cgroup_stat(dir, "cpu.stat", "usage_usec ");
 }
 
-/* seconds with one decimal */
-static void put_secs(struct out *o, int64_t usec)
+/* One service: a line, or a JSON object (names are plain
+ * [A-Za-z0-9._@-]: no JSON escaping is needed). */
+static void show(const struct service *s, int64_t now, int js)
 {
-	put_int(o, usec / 1000000);
-	put_kv(o, ".", usec / 100000 % 10);
-}
-
-/* " mem=BYTES cpu=SECONDS" on the line; JSON "mem_bytes", "cpu_s" */
-static void put_cgroup(struct out *o, const struct service *s, int as_json)
-{
+	int run = shows_pid(s), lp = log_pid(s), st = s->last_status;
+	int ran = (s->flags & F_RAN) != 0, sig = ran && WIFSIGNALED(st);
+	int ready = s->state == S_UP && (s->flags & F_READY);
+	const char *sn = sig ? signal_name(WTERMSIG(st)) : NULL;
 	int64_t mem, cpu;
+	out(js ? "{\"name\":\"" : "");
+	out(s->name);
+	out(js ? "\",\"state\":\"" : " ");
+	out(state_name(s->state));
+	out(js ? "\"" : "");
+	num("pid\0pid", js, run, s->pid);
+	/* seconds since run started; a reader stays careful with the file */
+	if (key("uptime\0uptime_s", js, run || js))
+		out_fixed(run && s->started >= 0 && s->started <= now ? (uint64_t)(now - s->started) : 0, 3, 0);
+	out(js ? (ready ? ",\"ready\":true" : ",\"ready\":false") : run ? "s" : "");
+	out(js || !run || !ready ? "" : " ready");
+	num("restarts\0restarts", js, 1, s->restarts);
+	num("exit\0last_exit_code", js, ran && WIFEXITED(st), WEXITSTATUS(st));
+	if (sn && !js)
+		out(" signal="), out(sn);
+	else
+		num("signal\0last_signal", js, sig, WTERMSIG(st));
+	if (key("want\0want", js, js || s->want != natural_want(s->state)))
+		out(s->want ? (js ? "\"up\"" : "up") : (js ? "\"down\"" : "down"));
+	num("log:pid\0log_pid", js, lp != 0, lp);
+	put_needs(s, js);
+	if (key("health\0health", js, s->health != 0))
+		out(s->health == 1 ? (js ? "\"ok\"" : "ok") : js ? "\"failing\"" : "failing:");
+	if (s->health > 1 && !js)
+		out_int(s->health - 1);
 	usage_of(s, &mem, &cpu);
-	if (as_json) {
-		put_or_null(o, ",\"mem_bytes\":", mem >= 0, mem);
-		put(o, ",\"cpu_s\":");
-	} else {
-		if (mem >= 0)
-			put_kv(o, " mem=", mem);
-		if (cpu >= 0)
-			put(o, " cpu=");
-	}
-	if (cpu >= 0)
-		put_secs(o, cpu);
-	else if (as_json)
-		put(o, "null");
+	num("mem\0mem_bytes", js, mem >= 0, mem);
+	if (key("cpu\0cpu_s", js, cpu >= 0))
+		out_fixed((uint64_t)cpu, 6, 1);
+	num("oom\0oom_kills", js, (s->xflags & X_OOM) != 0, oom_kills[s - slots]);
+	text("note\0status_text", js, text_of(s, T_NOTE));
+	text("error\0error", js, text_of(s, T_ERROR));
+	out(js ? "}" : "\n");
 }
 
-static void line(struct out *o, const struct service *s, int64_t now)
-{
-	put(o, s->name);
-	put(o, " ");
-	put(o, state_name(s->state));
-	if (shows_pid(s)) {
-		put_kv(o, " pid=", s->pid);
-		put_kv(o, " uptime=", uptime(s, now));
-		put(o, "s");
-		if (s->state == S_UP && (s->flags & F_READY))
-			put(o, " ready");
-	}
-	put_kv(o, " restarts=", s->restarts);
-	if (s->flags & F_RAN) {
-		if (WIFSIGNALED(s->last_status)) {
-			const char *n = signal_name(WTERMSIG(s->last_status));
-			put(o, " signal=");
-			if (n)
-				put(o, n);
-			else
-				put_int(o, WTERMSIG(s->last_status));
-		} else {
-			put_kv(o, " exit=", WEXITSTATUS(s->last_status));
-		}
-	}
-	if (s->want != natural_want(s->state))
-		put(o, s->want ? " want=up" : " want=down");
-	int lp = log_pid(s);
-	if (lp)
-		put_kv(o, " log:pid=", lp);
-	put_needs(o, s, 0);
-	if (s->health == 1)
-		put(o, " health=ok");
-	else if (s->health > 1)
-		put_kv(o, " health=failing:", s->health - 1);
-	put_cgroup(o, s, 0);
-	if (s->xflags & X_OOM)
-		put_kv(o, " oom=", oom_kills[s - slots]);
-	if (text_of(s, T_NOTE)) {
-		put(o, " note=");
-		put_text(o, text_of(s, T_NOTE), 0);
-	}
-	if (text_of(s, T_ERROR)) {
-		put(o, " error=");
-		put_text(o, text_of(s, T_ERROR), 0);
-	}
-	put(o, "\n");
-}
+/* Shell sort, a few lines instead of libc's qsort: by name, or by
+ * by[slot], biggest first. */
+static const int64_t *by;
 
-/* "key":"text" with the text escaped, or "key":null */
-static void put_text_or_null(struct out *o, const char *key, const char *text)
-{
-	put(o, key);
-	if (text)
-		put_text(o, text, 1);
-	else
-		put(o, "null");
-}
-
-static void put_or_null(struct out *o, const char *key, int has, int64_t v)
-{
-	put(o, key);
-	if (has)
-		put_int(o, v);
-	else
-		put(o, "null");
-}
-
-/* Names are plain [A-Za-z0-9._@-]: no JSON escaping is needed. */
-static void json(struct out *o, const struct service *s, int64_t now, int first)
-{
-	int running = shows_pid(s), lp = log_pid(s);
-	int ran = (s->flags & F_RAN) != 0, st = s->last_status;
-	put(o, first ? "{\"name\":\"" : ",{\"name\":\"");
-	put(o, s->name);
-	put(o, "\",\"state\":\"");
-	put(o, state_name(s->state));
-	put_or_null(o, "\",\"pid\":", running, s->pid);
-	put_kv(o, ",\"uptime_s\":", running ? uptime(s, now) : 0);
-	put(o, s->state == S_UP && (s->flags & F_READY) ? ",\"ready\":true" : ",\"ready\":false");
-	put_kv(o, ",\"restarts\":", s->restarts);
-	put(o, s->want ? ",\"want\":\"up\"" : ",\"want\":\"down\"");
-	put_or_null(o, ",\"last_exit_code\":", ran && WIFEXITED(st), WEXITSTATUS(st));
-	put_or_null(o, ",\"last_signal\":", ran && WIFSIGNALED(st), WTERMSIG(st));
-	put_or_null(o, ",\"log_pid\":", lp != 0, lp);
-	put(o, ",\"needs\":[");
-	put_needs(o, s, 1);
-	put_text_or_null(o, "],\"error\":", text_of(s, T_ERROR));
-	put(o, ",\"health\":");
-	put(o, s->health == 1 ? "\"ok\"" : s->health ? "\"failing\"" : "null");
-	put_text_or_null(o, ",\"status_text\":", text_of(s, T_NOTE));
-	put_cgroup(o, s, 1);
-	put_or_null(o, ",\"oom_kills\":", (s->xflags & X_OOM) != 0, oom_kills[s - slots]);
-	put(o, "}");
-}
-
-/* Shell sort by name: a few lines instead of libc's qsort. */
-static void sort_by_name(struct service **v, int n)
+static void sort(struct service **v, int n)
 {
 	for (int gap = n / 2; gap > 0; gap = gap == 2 ? 1 : gap * 5 / 11)
 		for (int i = gap; i < n; i++) {
 			struct service *x = v[i];
 			int j = i;
-			for (; j >= gap && strcmp(v[j - gap]->name, x->name) > 0; j -= gap)
+			for (; j >= gap && (by ? by[x - slots] > by[v[j - gap] - slots] :
+					    strcmp(x->name, v[j - gap]->name) < 0); j -= gap)
 				v[j] = v[j - gap];
 			v[j] = x;
 		}
@@ -374,37 +245,27 @@ static void sort_by_name(struct service **v, int n)
 static int status(char **names, int n, int as_json)
 {
 	static struct service *list[MAXSLOT];
-	static struct out o;
 	int count = 0, rc = E_OK;
-	if (n == 0) {
-		for (uint32_t i = 0; i < nslots; i++)
-			if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED)
-				list[count++] = &slots[i];
-		sort_by_name(list, count);
-	} else {
-		for (int i = 0; i < n && count < MAXSLOT; i++) {
-			struct service *s = find(names[i]);
-			if (s)
-				list[count++] = s;
-			else
-				err(names[i], "unknown service"), rc = E_UNKNOWN;
-		}
-	}
+	for (uint32_t i = 0; !n && i < nslots; i++)
+		if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED)
+			list[count++] = &slots[i];
+	by = NULL;
+	sort(list, count);
+	for (int i = 0; i < n && count < MAXSLOT; i++)
+		if (!(list[count] = find(names[i])))
+			err(names[i], "unknown service"), rc = E_UNKNOWN;
+		else
+			count++;
 	int64_t now = clock_ms();
-	if (as_json)
-		put(&o, "[");
 	for (int i = 0; i < count; i++) {
 		if (as_json)
-			json(&o, list[i], now, i == 0);
-		else
-			line(&o, list[i], now);
+			out(i ? "," : "[");
+		show(list[i], now, as_json);
 		if (list[i]->state != S_UP && rc == E_OK)
 			rc = E_NOTUP;
 	}
-	if (as_json)
-		put(&o, "]\n");
-	flush(&o);
-	if (o.failed && rc == E_OK)
+	out(!as_json ? "" : count ? "]\n" : "[]\n");
+	if (out_flush() < 0 && rc == E_OK)
 		rc = E_WAIT;
 	return rc;
 }
@@ -415,12 +276,11 @@ static int top(int argc, char **argv)
 {
 	static struct service *list[MAXSLOT];
 	static int64_t mem[MAXSLOT], cpu[MAXSLOT];
-	static struct out o;
 	uint32_t rounds = 0;  /* 0: until interrupted */
-	int by_cpu = 0;
+	by = mem;
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-c"))
-			by_cpu = 1;
+			by = cpu;
 		else if (strcmp(argv[i], "-n") || ++i == argc || parse_uint(argv[i], 1000000, &rounds) < 0)
 			return usage();
 	for (uint32_t r = 0; !rounds || r < rounds; r++) {
@@ -435,37 +295,32 @@ static int top(int argc, char **argv)
 		int n = 0;
 		for (uint32_t i = 0; i < nslots; i++)
 			if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED && shows_pid(&slots[i])) {
-				usage_of(&slots[i], &mem[n], &cpu[n]);
+				usage_of(&slots[i], &mem[i], &cpu[i]);
 				list[n++] = &slots[i];
 			}
-		for (int i = 1; i < n; i++)  /* insertion sort, biggest first */
-			for (int j = i; j > 0 && (by_cpu ? cpu : mem)[j] > (by_cpu ? cpu : mem)[j - 1]; j--) {
-				struct service *x = list[j];
-				int64_t m = mem[j], c = cpu[j];
-				list[j] = list[j - 1], mem[j] = mem[j - 1], cpu[j] = cpu[j - 1];
-				list[j - 1] = x, mem[j - 1] = m, cpu[j - 1] = c;
-			}
+		sort(list, n);
 		struct winsize ws;
 		int rows = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 2 ? ws.ws_row - 2 : 22;
-		put(&o, rounds == 1 ? "" : "\033[H\033[2J");  /* a screen, not a scroll */
-		put(&o, "NAME PID MEM CPU\n");
+		out(rounds == 1 ? "" : "\033[H\033[2J");  /* a screen, not a scroll */
+		out("NAME PID MEM CPU\n");
 		for (int i = 0; i < n && i < rows; i++) {
-			put(&o, list[i]->name);
-			put_kv(&o, " ", list[i]->pid);
-			put(&o, " ");
-			if (mem[i] >= 0)
-				put_int(&o, mem[i]);
+			int k = (int)(list[i] - slots);
+			out(list[i]->name);
+			out(" ");
+			out_int(list[i]->pid);
+			out(" ");
+			if (mem[k] >= 0)
+				out_int(mem[k]);
 			else
-				put(&o, "-");
-			put(&o, " ");
-			if (cpu[i] >= 0)
-				put_secs(&o, cpu[i]);
+				out("-");
+			out(" ");
+			if (cpu[k] >= 0)
+				out_fixed((uint64_t)cpu[k], 6, 1);
 			else
-				put(&o, "-");
-			put(&o, "\n");
+				out("-");
+			out("\n");
 		}
-		flush(&o);
-		if (o.failed)
+		if (out_flush() < 0)
 			return E_WAIT;
 	}
 	return E_OK;
@@ -473,63 +328,45 @@ static int top(int argc, char **argv)
 
 /* ---- sending and waiting ---- */
 
-static const char *const commands[] = {
+static const char commands[][9] = {
 	"status", "up", "down", "restart", "once",
 	"term", "hup", "int", "quit", "kill", "usr1", "usr2", "stop", "cont", "alrm", "winch",
 	"rescan", "poweroff", "reboot", "halt",
 };
-#define NCOMMANDS (sizeof commands / sizeof commands[0])
+#define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 #define FIRST_GLOBAL 16  /* commands from here on take no NAME */
-
-static int command_index(const char *cmd)
-{
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(cmd, commands[i]))
-			return (int)i;
-	return -1;
-}
-
-static void not_sent(const char *who)
-{
-	err(who, errno == EAGAIN ? "cannot send the command: init does not read it" :
-	    "cannot send the command");
-}
 
 static int64_t sent_ms;  /* when the command was sent (CLOCK_MONOTONIC) */
 
-/* 1 done, 0 not yet, -1 can never be (fatal) */
+/* 1 done, 0 not yet, -1 can never be (fatal), -2 gone from SVDIR */
 static int reached(int cmd, const char *name, uint32_t token)
 {
-	if (cmd >= FIRST_GLOBAL) {
-		if (cmd == FIRST_GLOBAL)
-			return acked(token);
-		return !init_alive();
-	}
+	if (cmd >= FIRST_GLOBAL)
+		return cmd == FIRST_GLOBAL ? acked(token) : !init_alive();
 	const struct service *s = find(name);
 	if (!s)
-		return -2;  /* gone from SVDIR meanwhile */
+		return -2;
 	if (cmd != 0 && !acked(token))
 		return 0;
-	switch (cmd) {
-	case 0: case 1: case 3: case 4:  /* status, up, restart, once */
-		if (s->state == S_UP && (s->flags & F_READY))
-			return 1;
-		if (s->state == S_FATAL)
-			return -1;
-		/* a one-shot (once, restart never) that started after our
-		 * command and is over already: done if it exited 0 */
-		if (cmd != 0 && s->state == S_DOWN && !s->want && s->started >= sent_ms &&
-		    (s->flags & F_RAN))
-			return WIFEXITED(s->last_status) && WEXITSTATUS(s->last_status) == 0 ? 1 : -1;
-		if (cmd != 0 && s->state == S_DOWN && !s->want && s->started >= sent_ms &&
-		    (s->xflags & X_ERROR))
-			return -1;  /* could not start (exec failed) */
-		return 0;
-	case 2:  /* down: and finish done */
+	if (cmd == 2)  /* down: and finish done */
 		return s->state == S_DOWN;
-	default:
+	if (cmd > 4)  /* a signal: sent */
 		return 1;
+	/* status, up, restart, once */
+	if (s->state == S_UP && (s->flags & F_READY))
+		return 1;
+	if (s->state == S_FATAL)
+		return -1;
+	/* a one-shot (once, restart never) that started after our command
+	 * and is over already: done if it exited 0; failed if it could not
+	 * start (exec failed) */
+	if (cmd != 0 && s->state == S_DOWN && !s->want && s->started >= sent_ms) {
+		if (s->flags & F_RAN)
+			return WIFEXITED(s->last_status) && WEXITSTATUS(s->last_status) == 0 ? 1 : -1;
+		if (s->xflags & X_ERROR)
+			return -1;
 	}
+	return 0;
 }
 
 /* Why a service we waited for will not get there: init's reason if it
@@ -601,9 +438,8 @@ static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadli
 {
 	int every = n < 0;
 	for (;;) {
-		int done = 1;
 		const char *pending = NULL;
-		if (cmd < FIRST_GLOBAL + 1 && (every ? load() : refresh(names, n)) < 0) {
+		if (cmd <= FIRST_GLOBAL && (every ? load() : refresh(names, n)) < 0) {
 			err(run_dir, "cannot read status");
 			return E_UNKNOWN;
 		}
@@ -619,54 +455,47 @@ static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadli
 				failed(names[i]);
 				return E_WAIT;
 			}
-			if (!r) {
-				done = 0;
+			if (!r)
 				pending = n ? names[i] : commands[cmd];
-			}
 		}
-		if (done)
+		if (!pending)
 			return E_OK;
-		int64_t left = deadline - clock_ms();
-		if (left <= 0) {
+		if (clock_ms() >= deadline) {
 			err(pending, "timed out");
 			return E_WAIT;
 		}
-		struct pollfd p = { .fd = wfd, .events = POLLIN };
-		int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r < 0 && errno != EINTR) {
+		if (await(wfd, deadline) < 0) {
 			err(NULL, errstr(errno));
 			return E_WAIT;
 		}
-		char buf[4096];
-		while (r > 0 && read(wfd, buf, sizeof buf) > 0)
-			;
 	}
+}
+
+static void not_found(const char *who, int perm)
+{
+	err(who, unsafe ? UNSAFE : perm ? "permission denied" : "no live init");
 }
 
 int svctl_main(int argc, char **argv)
 {
 	int64_t wait_ms = -1;
-	int as_json = 0, i = 1;
+	int as_json = 0, i = 1, cmd = 0;
 	const char *env = getenv("SVRUN");
 	if (env && *env)
 		run_dir = env;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!strcmp(argv[i], "--")) {
+		const char *o = argv[i];
+		int arg = i + 1 < argc && !o[2];
+		if (!strcmp(o, "--")) {
 			i++;
 			break;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			static const char help[] =
-				"usage: svctl [-r RUNDIR] [-w SECS] [-j] COMMAND [NAME...]\n"
-				"  status [NAME...], up down restart once NAME...,\n"
-				"  term hup int quit kill usr1 usr2 stop cont alrm winch NAME...,\n"
-				"  rescan, poweroff, reboot, halt\n"
-				"  -r RUNDIR (else $SVRUN, /run/svc)  -w SECS wait until done  -j JSON\n";
+		} else if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
 			return write_all(1, help, sizeof help - 1) < 0;
-		} else if (!strcmp(argv[i], "-j")) {
+		} else if (!strcmp(o, "-j")) {
 			as_json = 1;
-		} else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
+		} else if (o[1] == 'r' && arg) {
 			run_dir = argv[++i];
-		} else if (!strcmp(argv[i], "-w") && i + 1 < argc) {
+		} else if (o[1] == 'w' && arg) {
 			if (parse_secs(argv[++i], &wait_ms) < 0) {
 				err(argv[i], "invalid number of seconds");
 				return E_USAGE;
@@ -683,10 +512,11 @@ int svctl_main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "top"))
 		return top(argc - i, argv + i);
-	int cmd = command_index(argv[i]);
+	while (cmd < NCOMMANDS && strcmp(argv[i], commands[cmd]))
+		cmd++;
 	char **names = argv + i + 1;
 	int n = argc - i - 1;
-	if (cmd < 0) {
+	if (cmd == NCOMMANDS) {
 		err(argv[i], "unknown command");
 		return E_USAGE;
 	}
@@ -699,50 +529,36 @@ int svctl_main(int argc, char **argv)
 		}
 
 	if (!init_alive() || (load() < 0 && (wait_ms < 0 || wait_init(clock_ms() + wait_ms) < 0))) {
-		err(run_dir, unsafe ? UNSAFE : "no live init");
+		not_found(run_dir, 0);
 		return unsafe ? E_PERM : E_UNKNOWN;
 	}
-	int rc = E_OK;
 	if (cmd == 0 && wait_ms < 0)
 		return status(names, n, as_json);
 
 	sent_ms = clock_ms();
-	int64_t deadline = sent_ms + (wait_ms < 0 ? 0 : wait_ms);
-	uint32_t token = ((uint32_t)getpid() << 12) ^ (uint32_t)(clock_ms() & 0xfff) ^ 0x80000000u;
-	uint32_t next = token;  /* one token per line sent; `token` ends as the last */
-
-	char **todo = names;
-	int ntodo = 0;
-	if (cmd != 0) {
-		int fd = open_control();
-		if (fd < 0) {
-			int perm = errno == EACCES || errno == EPERM || unsafe;
-			err(run_dir, unsafe ? UNSAFE : perm ? "permission denied" : "no live init");
-			return perm ? E_PERM : E_UNKNOWN;
-		}
-		if (cmd >= FIRST_GLOBAL) {
-			if (send_line(fd, commands[cmd], NULL, token = next++) < 0)
-				not_sent(commands[cmd]), rc = E_UNKNOWN;
-		}
-		for (int k = 0; k < n; k++) {
-			if (!find(names[k])) {
-				err(names[k], "unknown service");
-				rc = E_UNKNOWN;
-			} else if (send_line(fd, commands[cmd], names[k], token = next++) < 0) {
-				not_sent(names[k]);
-				rc = E_UNKNOWN;
-			} else {
-				todo[ntodo++] = names[k];
-			}
-		}
-		close(fd);
-	} else {
-		for (int k = 0; k < n; k++)
-			if (!find(names[k]))
-				err(names[k], "unknown service"), rc = E_UNKNOWN;
-			else
-				todo[ntodo++] = names[k];
+	uint32_t token = first_token(), next = token;  /* one token per line; `token` ends as the last */
+	int rc = E_OK, ntodo = 0, fd = -1;
+	if (cmd != 0 && (fd = open_control()) < 0) {
+		int perm = errno == EACCES || errno == EPERM || unsafe;
+		not_found(run_dir, perm);
+		return perm ? E_PERM : E_UNKNOWN;
 	}
+	/* a global command is one line without a name (k = -1) */
+	for (int k = cmd >= FIRST_GLOBAL ? -1 : 0; k < n; k++) {
+		const char *who = k < 0 ? commands[cmd] : names[k];
+		if (k >= 0 && !find(who)) {
+			err(who, "unknown service");
+			rc = E_UNKNOWN;
+		} else if (fd >= 0 && send_line(fd, commands[cmd], k < 0 ? NULL : who, token = next++) < 0) {
+			err(who, errno == EAGAIN ? "cannot send the command: init does not read it" :
+			    "cannot send the command");
+			rc = E_UNKNOWN;
+		} else if (k >= 0) {
+			names[ntodo++] = names[k];
+		}
+	}
+	if (fd >= 0)
+		close(fd);
 	if (wait_ms >= 0 && (ntodo > 0 || cmd >= FIRST_GLOBAL || n == 0)) {
 		/* watched from after our own writes to the FIFO (they would
 		 * wake us); wait_for() reads the status once before it waits,
@@ -750,12 +566,13 @@ int svctl_main(int argc, char **argv)
 		int wfd = watch(cmd);
 		if (wfd < 0)
 			return E_WAIT;
-		int w = wait_for(cmd, todo, cmd >= FIRST_GLOBAL ? 0 : n == 0 ? -1 : ntodo, token, deadline, wfd);
+		int w = wait_for(cmd, names, cmd >= FIRST_GLOBAL ? 0 : n == 0 ? -1 : ntodo, token,
+				 sent_ms + wait_ms, wfd);
 		if (w && (rc == E_OK || w == E_UNKNOWN))
 			rc = w;
 	}
 	if (cmd == 0 && rc != E_UNKNOWN) {  /* status -w: show it, reached or not */
-		int shown = status(names, n, as_json);
+		int shown = status(argv + i + 1, n, as_json);
 		if (rc == E_OK)
 			rc = shown;
 	}
