@@ -165,45 +165,24 @@ int load(void)
 }
 
 /* While waiting: read again only the header and the slots of the
- * services waited for, found by name in the last whole read (a few
- * hundred bytes instead of the table of 1000 services). Anything
- * unexpected (a slot caught half-written, reused by another name, the
- * table grown or shrunk) falls back to reading it all. */
-#define QUICK 16
-static int locate(char **names, int n, int16_t *at)
-{
-	for (int i = 0; i < n; i++) {
-		const struct service *s = n <= QUICK ? find(names[i]) : NULL;
-		if (!s)
-			return 0;
-		at[i] = (int16_t)(s - slots);
-	}
-	return 1;
-}
-
+ * services waited for, where the last read had them (a few hundred
+ * bytes instead of the table of 1000 services). Anything unexpected (a
+ * slot caught half-written, reused by another name, the table grown or
+ * shrunk, many names) falls back to reading it all. */
 int refresh(char **names, int n)
 {
-	static int16_t at[QUICK];
-	static int known = -1;
-	int fd = -1, ok;
-	if (known < 0)
-		known = locate(names, n, at);
-	ok = known && (fd = openat(AT_FDCWD, in_run("status"), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
-	     read_head(fd) == 0 && head.nslot == nslots;
+	int fd = n > 16 ? -1 : openat(AT_FDCWD, in_run("status"), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int ok = fd >= 0 && read_head(fd) == 0 && head.nslot == nslots;
 	for (int i = 0; ok && i < n; i++) {
-		struct service *s = &slots[at[i]];
-		ok = read_full(fd, s, sizeof *s, (off_t)(sizeof head + (size_t)at[i] * sizeof *s)) == 0 &&
-		     slot_ok(fd, (uint32_t)at[i]) && (s->flags & (F_USED | F_LOGGER)) == F_USED &&
+		struct service *s = find(names[i]);
+		uint32_t k = s ? (uint32_t)(s - slots) : 0;
+		ok = s && read_full(fd, s, sizeof *s, (off_t)(sizeof head + k * sizeof *s)) == 0 &&
+		     slot_ok(fd, k) && (s->flags & (F_USED | F_LOGGER)) == F_USED &&
 		     !strcmp(s->name, names[i]);
 	}
 	if (fd >= 0)
 		close(fd);
-	if (ok)
-		return 0;
-	if (load() < 0)
-		return -1;
-	known = locate(names, n, at);
-	return 0;
+	return ok ? 0 : load();
 }
 
 struct service *find(const char *name)
@@ -295,8 +274,8 @@ int wait_init(int64_t deadline)
 /* "SECS" or "SECS.FRACTION" to milliseconds */
 int parse_secs(const char *s, int64_t *ms)
 {
-	int64_t v = 0, scale = 1000;
-	int digits = 0;
+	int64_t v = 0;
+	int digits = 0, scale = 1000;
 	for (; *s >= '0' && *s <= '9' && v < 1000000000; s++, digits++)
 		v = v * 10 + (*s - '0');
 	v *= 1000;

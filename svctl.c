@@ -106,13 +106,19 @@ static void put_text(const char *t, int js)
  * the line, where an unknown value leaves the field out, and
  * ",\"KEY\":VALUE" in JSON, where it is null. key is "LINE\0JSON", the
  * field's names in each. */
+/* out() of "LINE\0JSON": the spelling of the line or of JSON */
+static void out2(const char *pair, int js)
+{
+	out(js ? pair + strlen(pair) + 1 : pair);
+}
+
 static int key(const char *k, int js, int has)
 {
 	if (!has && !js)
 		return 0;
-	out(js ? ",\"" : " ");
-	out(js ? k + strlen(k) + 1 : k);
-	out(js ? "\":" : "=");
+	out2(" \0,\"", js);
+	out2(k, js);
+	out2("=\0\":", js);
 	if (!has)
 		out("null");
 	return has;
@@ -130,13 +136,14 @@ static void text(const char *k, int js, const char *t)
 		put_text(t, js);
 }
 
-/* What a waiting service still waits for: the names in its `needs` not
- * up and ready, "needs=a,b" on the line, "needs":["a","b"] in JSON. */
-static void put_needs(const struct service *s, int js)
+/* The needs of a waiting service that are not up and ready: printed,
+ * "needs=a,b" on the line (js 0), "needs":["a","b"] in JSON (js 1); or
+ * (js -1) the first that is fatal found, as it would wait for ever. */
+static const struct service *needs(const struct service *s, int js)
 {
 	const char *p = text_of(s, T_NEEDS);
 	int first = 1;
-	if (js)
+	if (js > 0)
 		out(",\"needs\":[");
 	while (p && *p && s->state == S_WAITING) {
 		char name[NAMELEN + 1];
@@ -145,16 +152,19 @@ static void put_needs(const struct service *s, int js)
 		name[n < NAMELEN ? n : NAMELEN] = 0;
 		p += n + (p[n] == ' ');
 		const struct service *d = find(name);
-		if (!valid_name(name) || (d && d->state == S_UP && (d->flags & F_READY)))
+		if (js < 0 && d && d->state == S_FATAL)
+			return d;
+		if (js < 0 || !valid_name(name) || (d && d->state == S_UP && (d->flags & F_READY)))
 			continue;
-		out(js ? (first ? "\"" : ",\"") : (first ? " needs=" : ","));
+		out2(first ? " needs=\0\"" : ",\0,\"", js);
 		out(name);
 		if (js)
 			out("\"");
 		first = 0;
 	}
-	if (js)
+	if (js > 0)
 		out("]");
+	return NULL;
 }
 
 /* Memory (bytes) and CPU (microseconds) of a running service, read from
@@ -190,17 +200,18 @@ static void show(const struct service *s, int64_t now, int js)
 	int ready = s->state == S_UP && (s->flags & F_READY);
 	const char *sn = sig ? signal_name(WTERMSIG(st)) : NULL;
 	int64_t mem, cpu;
-	out(js ? "{\"name\":\"" : "");
+	out2("\0{\"name\":\"", js);
 	out(s->name);
-	out(js ? "\",\"state\":\"" : " ");
+	out2(" \0\",\"state\":\"", js);
 	out(state_name(s->state));
-	out(js ? "\"" : "");
+	out2("\0\"", js);
 	num("pid\0pid", js, run, s->pid);
 	/* seconds since run started; a reader stays careful with the file */
 	if (key("uptime\0uptime_s", js, run || js))
 		out_fixed(run && s->started >= 0 && s->started <= now ? (uint64_t)(now - s->started) : 0, 3, 0);
-	out(js ? (ready ? ",\"ready\":true" : ",\"ready\":false") : run ? "s" : "");
-	out(js || !run || !ready ? "" : " ready");
+	out(run && !js ? "s" : "");
+	if (js || (run && ready))
+		out2(ready ? " ready\0,\"ready\":true" : "\0,\"ready\":false", js);
 	num("restarts\0restarts", js, 1, s->restarts);
 	num("exit\0last_exit_code", js, ran && WIFEXITED(st), WEXITSTATUS(st));
 	if (sn && !js)
@@ -208,11 +219,11 @@ static void show(const struct service *s, int64_t now, int js)
 	else
 		num("signal\0last_signal", js, sig, WTERMSIG(st));
 	if (key("want\0want", js, js || s->want != natural_want(s->state)))
-		out(s->want ? (js ? "\"up\"" : "up") : (js ? "\"down\"" : "down"));
+		out2(s->want ? "up\0\"up\"" : "down\0\"down\"", js);
 	num("log:pid\0log_pid", js, lp != 0, lp);
-	put_needs(s, js);
+	needs(s, js);
 	if (key("health\0health", js, s->health != 0))
-		out(s->health == 1 ? (js ? "\"ok\"" : "ok") : js ? "\"failing\"" : "failing:");
+		out2(s->health == 1 ? "ok\0\"ok\"" : "failing:\0\"failing\"", js);
 	if (s->health > 1 && !js)
 		out_int(s->health - 1);
 	usage_of(s, &mem, &cpu);
@@ -222,7 +233,7 @@ static void show(const struct service *s, int64_t now, int js)
 	num("oom\0oom_kills", js, (s->xflags & X_OOM) != 0, oom_kills[s - slots]);
 	text("note\0status_text", js, text_of(s, T_NOTE));
 	text("error\0error", js, text_of(s, T_ERROR));
-	out(js ? "}" : "\n");
+	out2("\n\0}", js);
 }
 
 /* Shell sort, a few lines instead of libc's qsort: by name, or by
@@ -257,14 +268,14 @@ static int status(char **names, int n, int as_json)
 		else
 			count++;
 	int64_t now = clock_ms();
+	out(as_json ? "[" : "");
 	for (int i = 0; i < count; i++) {
-		if (as_json)
-			out(i ? "," : "[");
+		out(as_json && i ? "," : "");
 		show(list[i], now, as_json);
 		if (list[i]->state != S_UP && rc == E_OK)
 			rc = E_NOTUP;
 	}
-	out(!as_json ? "" : count ? "]\n" : "[]\n");
+	out(as_json ? "]\n" : "");
 	if (out_flush() < 0 && rc == E_OK)
 		rc = E_WAIT;
 	return rc;
@@ -338,14 +349,12 @@ static const char commands[][9] = {
 
 static int64_t sent_ms;  /* when the command was sent (CLOCK_MONOTONIC) */
 
-/* 1 done, 0 not yet, -1 can never be (fatal), -2 gone from SVDIR */
-static int reached(int cmd, const char *name, uint32_t token)
+/* 1 done, 0 not yet, -1 can never be (fatal, or waits for a need
+ * that is) */
+static int reached(int cmd, const struct service *s, uint32_t token)
 {
 	if (cmd >= FIRST_GLOBAL)
 		return cmd == FIRST_GLOBAL ? acked(token) : !init_alive();
-	const struct service *s = find(name);
-	if (!s)
-		return -2;
 	if (cmd != 0 && !acked(token))
 		return 0;
 	if (cmd == 2)  /* down: and finish done */
@@ -355,7 +364,7 @@ static int reached(int cmd, const char *name, uint32_t token)
 	/* status, up, restart, once */
 	if (s->state == S_UP && (s->flags & F_READY))
 		return 1;
-	if (s->state == S_FATAL)
+	if (s->state == S_FATAL || needs(s, -1))
 		return -1;
 	/* a one-shot (once, restart never) that started after our command
 	 * and is over already: done if it exited 0; failed if it could not
@@ -370,19 +379,24 @@ static int reached(int cmd, const char *name, uint32_t token)
 }
 
 /* Why a service we waited for will not get there: init's reason if it
- * has one, else how its last run ended. */
-static void failed(const char *name)
+ * has one, else how its last run ended; first the need it waits for
+ * that is fatal, if that is why. */
+static void failed(const struct service *s)
 {
-	const struct service *s = find(name);
-	const char *why = s ? text_of(s, T_ERROR) : NULL;
-	char buf[2 * TEXT_MAX], *p = stpcpy(buf, s && s->state == S_FATAL ? "fatal" : "ended");
+	const struct service *d = needs(s, -1);
+	if (d) {
+		err(s->name, "waits for a need that is fatal:");
+		s = d;
+	}
+	const char *why = text_of(s, T_ERROR);
+	char buf[2 * TEXT_REC], *p = stpcpy(buf, s->state == S_FATAL ? "fatal" : "ended");
 	if (why)
 		strcpy(stpcpy(p, ": "), why);
-	else if (s && (s->flags & F_RAN))
+	else if (s->flags & F_RAN)
 		*fmt_int(stpcpy(p, WIFSIGNALED(s->last_status) ? ": signal=" : ": exit="),
 			 WIFSIGNALED(s->last_status) ? WTERMSIG(s->last_status) :
 			 WEXITSTATUS(s->last_status)) = 0;
-	err(name, buf);
+	err(s->name, buf);
 }
 
 /* What wakes a waiting svctl: init rewrites RUNDIR/status at each
@@ -419,44 +433,34 @@ static int watch(int cmd)
 	return ino;
 }
 
-/* status -w with no name: every service init wants up, as it is now
- * (init lists them all before it starts any, also while rc.boot runs) */
-static char **every_wanted(int *n)
-{
-	static char copy[MAXSVC][NAMELEN + 1], *all[MAXSVC];
-	*n = 0;
-	for (uint32_t k = 0; k < nslots && *n < MAXSVC; k++)
-		if ((slots[k].flags & (F_USED | F_LOGGER)) == F_USED && slots[k].want) {
-			all[*n] = copy[*n];
-			memcpy(copy[(*n)++], slots[k].name, NAMELEN + 1);
-		}
-	return all;
-}
-
-/* n < 0: every service wanted up */
+/* n < 0: every service init wants up, as it is at each read (init
+ * lists them all before it starts any, also while rc.boot runs). The
+ * slots of the needs of a waiting service are read too. */
 static int wait_for(int cmd, char **names, int n, uint32_t token, int64_t deadline, int wfd)
 {
-	int every = n < 0;
+	int every = n < 0, whole = every;
 	for (;;) {
 		const char *pending = NULL;
-		if (cmd <= FIRST_GLOBAL && (every ? load() : refresh(names, n)) < 0) {
+		if (cmd <= FIRST_GLOBAL && (whole ? load() : refresh(names, n)) < 0) {
 			err(run_dir, "cannot read status");
 			return E_UNKNOWN;
 		}
-		if (every && (names = every_wanted(&n), n == 0))
-			return E_OK;
-		for (int i = 0; i < (n ? n : 1); i++) {
-			int r = reached(cmd, n ? names[i] : NULL, token);
-			if (r == -2) {
+		for (int i = 0; i < (every ? (int)nslots : n ? n : 1); i++) {
+			const struct service *s = every ? &slots[i] : n ? find(names[i]) : NULL;
+			if (every && ((s->flags & (F_USED | F_LOGGER)) != F_USED || !s->want))
+				continue;
+			if (n > 0 && !s) {  /* gone from SVDIR meanwhile */
 				err(names[i], "unknown service");
 				return E_UNKNOWN;
 			}
+			int r = reached(cmd, s, token);
 			if (r < 0) {
-				failed(names[i]);
+				failed(s);
 				return E_WAIT;
 			}
 			if (!r)
-				pending = n ? names[i] : commands[cmd];
+				pending = s ? s->name : commands[cmd];
+			whole |= s && s->state == S_WAITING;
 		}
 		if (!pending)
 			return E_OK;
@@ -483,27 +487,24 @@ int svctl_main(int argc, char **argv)
 	const char *env = getenv("SVRUN");
 	if (env && *env)
 		run_dir = env;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+	for (; i < argc && argv[i][0] == '-' && argv[i][1] && argv[i][1] != '-'; i++) {
 		const char *o = argv[i];
-		int arg = i + 1 < argc && !o[2];
-		if (!strcmp(o, "--")) {
-			i++;
-			break;
-		} else if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-			return write_all(1, help, sizeof help - 1) < 0;
-		} else if (!strcmp(o, "-j")) {
-			as_json = 1;
-		} else if (o[1] == 'r' && arg) {
-			run_dir = argv[++i];
-		} else if (o[1] == 'w' && arg) {
-			if (parse_secs(argv[++i], &wait_ms) < 0) {
-				err(argv[i], "invalid number of seconds");
-				return E_USAGE;
-			}
-		} else {
+		if (o[2] || (o[1] != 'j' && o[1] != 'h' && i + 1 == argc))
 			return usage();
-		}
+		if (o[1] == 'h')
+			return write_all(1, help, sizeof help - 1) < 0;
+		else if (o[1] == 'j')
+			as_json = 1;
+		else if (o[1] == 'r')
+			run_dir = argv[++i];
+		else if (o[1] != 'w')
+			return usage();
+		else if (parse_secs(argv[++i], &wait_ms) < 0)
+			return err(argv[i], "invalid number of seconds"), E_USAGE;
 	}
+	if (i < argc && !strcmp(argv[i], "--help"))
+		return write_all(1, help, sizeof help - 1) < 0;
+	i += i < argc && !strcmp(argv[i], "--");  /* the end of the options */
 	if (i >= argc)
 		return usage();
 	if (strlen(run_dir) > DIRLEN) {

@@ -52,3 +52,21 @@ mk_gated() {
 	grep -q "g: unknown service" "$T/err"
 	wait_state s99 up
 }
+
+@test "-w up of a service whose need is fatal ends at once, naming the need and why" {
+	mksvc db "exec sleep 1000"
+	chmod 0644 "$SVS/db/run"
+	mksvc web "exec sleep 1000"
+	svfile web needs db
+	start_init
+	wait_state db fatal
+	wait_state web waiting
+	run sv -w 60 up web
+	echo "$output"
+	[ "$status" = 1 ]
+	[ "$output" = "svctl: web: waits for a need that is fatal:
+svctl: db: fatal: run: not executable" ]
+	run sv -w 60 status web
+	[ "$status" = 1 ]
+	[[ $output == "svctl: web: waits for a need that is fatal:"* ]]
+}
