@@ -22,6 +22,13 @@
 #include "client.h"
 
 const char *run_dir = "/run/svc";
+
+/* init's commands (svctl's words; sv maps runit's to them) */
+const char commands[NCOMMANDS][9] = {
+	"status", "up", "down", "restart", "once",
+	"term", "hup", "int", "quit", "kill", "usr1", "usr2", "stop", "cont", "alrm", "winch",
+	"rescan", "poweroff", "reboot", "halt",
+};
 static char path_buf[PATHLEN];
 
 /* the status file as read: header, then slots */
@@ -295,9 +302,9 @@ static char obuf[16384];
 static size_t olen;
 static int ofailed;
 
-int out_flush(void)
+int out_flush(int fd)
 {
-	if (olen && write_all(1, obuf, olen) < 0)
+	if (olen && write_all(fd, obuf, olen) < 0 && fd == 1)
 		ofailed = 1;
 	olen = 0;
 	return -ofailed;
@@ -307,7 +314,7 @@ void out(const char *s)
 {
 	size_t n = strlen(s);
 	if (olen + n > sizeof obuf)
-		out_flush();
+		out_flush(1);
 	if (n <= sizeof obuf) {
 		memcpy(obuf + olen, s, n);
 		olen += n;

@@ -5,6 +5,9 @@
 #include "init.h"
 
 extern const char *run_dir;            /* RUNDIR: -r, SVRUN, /run/svc */
+#define NCOMMANDS 20
+#define FIRST_GLOBAL 16                /* commands from here on take no NAME */
+extern const char commands[NCOMMANDS][9];  /* "status", "up", "down", ... */
 /* the status file as last read by load(): header, then slots */
 extern struct status_head head;
 extern struct service slots[MAXSLOT];
@@ -30,10 +33,11 @@ const struct service *logger_of(const struct service *s);  /* its logger, or NUL
 int refresh(char **names, int n);      /* load() again, or only these slots */
 int await(int fd, int64_t deadline);   /* poll a watch, drain it; -1 error */
 
-/* stdout through one buffer: written out when full and by out_flush() */
+/* stdout through one buffer: written out when full and by out_flush(1);
+ * out_flush(2) writes what was put since the last flush on stderr */
 void out(const char *s);
 void out_int(int64_t v);
 void out_fixed(uint64_t v, int shift, int decimals);  /* v / 10^shift */
-int out_flush(void);                   /* -1 if a write ever failed */
+int out_flush(int fd);                 /* -1 if a write on stdout ever failed */
 
 #endif

@@ -32,7 +32,7 @@ static int64_t t0;   /* when sv started: a restart must be newer */
 static void end_line(void)
 {
 	out("\n");
-	out_flush();
+	out_flush(1);
 }
 
 /* "PREFIX: ARG: TEXT" as one line, as runit's sv says it */
@@ -114,18 +114,17 @@ static int reached(const struct service *s, char check)
 /* runit's COMMAND: the init command it sends (NULL: none) and what to
  * wait for (0: nothing, unless -v). A word is known by its first letter,
  * as runit knows it, except these whole words. */
-static const struct { char word[9], cmd[8], check; } words[] = {
-	{ "check", "", 'c' },
-	{ "start", "up", 'u' },
-	{ "stop", "down", 'd' },
-	{ "shutdown", "down", 'd' },
-	{ "restart", "restart", 't' },
-	{ "reload", "hup", 'h' },
+static const struct { char word[9], cmd, check; } words[] = {  /* cmd: in commands[] */
+	{ "check", 0, 'c' },  /* 0: none */
+	{ "start", 1, 'u' },  /* up */
+	{ "stop", 2, 'd' },  /* down */
+	{ "shutdown", 2, 'd' },
+	{ "restart", 3, 't' },
+	{ "reload", 6, 'h' },  /* hup */
 };
 static const char letters[] = "udotpchaikq12xe";
-static const char cmds[][5] = {
-	"up", "down", "once", "term", "stop", "cont", "hup", "alrm",
-	"int", "kill", "quit", "usr1", "usr2", "down", "down",
+static const char cmds[] = {  /* up down once term stop cont hup alrm int kill quit usr1 usr2 down down */
+	1, 2, 4, 5, 12, 13, 6, 14, 7, 9, 8, 10, 11, 2, 2,
 };
 
 static int usage(void)
@@ -164,19 +163,17 @@ int sv_main(int argc, char **argv)
 	char check = 0;
 	for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
 		if (!strcmp(word, words[k].word))
-			cmd = words[k].cmd, check = words[k].check;
+			cmd = words[k].cmd ? commands[(int)words[k].cmd] : NULL, check = words[k].check;
 	if (!check) {
 		if (*word != 's') {  /* any other s... is status */
 			if (!*word || !(p = strchr(letters, *word)))
 				return usage();
-			cmd = cmds[p - letters];
+			cmd = commands[(int)cmds[p - letters]];
 		}
 		if (cmd && verbose)
 			check = strchr("udot", *cmd == 's' ? 0 : *word) ? *word : *word == 'x' || *word == 'e' ? 'd' : 'h';
 	}
 	int is_exit = *word == 'x' || *word == 'e' || !strcmp(word, "shutdown");
-	if (cmd && !*cmd)
-		cmd = NULL;
 	t0 = clock_ms();
 
 	/* watch before sending, so no change between the two is missed */

@@ -34,19 +34,19 @@
 
 enum { E_OK, E_WAIT, E_USAGE, E_NOTUP, E_UNKNOWN, E_PERM };
 
-/* "svctl: WHO: CAUSE" on stderr */
+/* "svctl: WHO: CAUSE" on stderr, in one write (after what is pending
+ * for stdout) */
 static void err(const char *who, const char *cause)
 {
-	char line[512], *p = stpcpy(line, "svctl: ");
+	out_flush(1);
+	out("svctl: ");
 	if (who) {
-		size_t n = strnlen(who, 200);
-		memcpy(p, who, n);
-		p = stpcpy(p + n, ": ");
+		out(who);
+		out(": ");
 	}
-	size_t n = strnlen(cause, 200);
-	memcpy(p, cause, n);
-	p[n] = '\n';
-	write_all(2, line, (size_t)(p + n + 1 - line));
+	out(cause);
+	out("\n");
+	out_flush(2);
 }
 
 /* -h, --help; its first line is the usage error's */
@@ -276,7 +276,7 @@ static int status(char **names, int n, int as_json)
 			rc = E_NOTUP;
 	}
 	out(as_json ? "]\n" : "");
-	if (out_flush() < 0 && rc == E_OK)
+	if (out_flush(1) < 0 && rc == E_OK)
 		rc = E_WAIT;
 	return rc;
 }
@@ -331,7 +331,7 @@ static int top(int argc, char **argv)
 				out("-");
 			out("\n");
 		}
-		if (out_flush() < 0)
+		if (out_flush(1) < 0)
 			return E_WAIT;
 	}
 	return E_OK;
@@ -339,13 +339,6 @@ static int top(int argc, char **argv)
 
 /* ---- sending and waiting ---- */
 
-static const char commands[][9] = {
-	"status", "up", "down", "restart", "once",
-	"term", "hup", "int", "quit", "kill", "usr1", "usr2", "stop", "cont", "alrm", "winch",
-	"rescan", "poweroff", "reboot", "halt",
-};
-#define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
-#define FIRST_GLOBAL 16  /* commands from here on take no NAME */
 
 static int64_t sent_ms;  /* when the command was sent (CLOCK_MONOTONIC) */
 
