@@ -35,8 +35,9 @@
 enum { E_OK, E_WAIT, E_USAGE, E_NOTUP, E_UNKNOWN, E_PERM };
 
 /* "svctl: WHO: CAUSE" on stderr, in one write (after what is pending
- * for stdout) */
-static void err(const char *who, const char *cause)
+ * for stdout); err_begin() and err_end() around a cause put piece by
+ * piece. */
+static void err_begin(const char *who)
 {
 	out_flush(1);
 	out("svctl: ");
@@ -44,23 +45,40 @@ static void err(const char *who, const char *cause)
 		out(who);
 		out(": ");
 	}
-	out(cause);
+}
+
+static void err_end(void)
+{
 	out("\n");
 	out_flush(2);
 }
 
-/* -h, --help; its first line is the usage error's */
-static const char help[] =
-	"usage: svctl [-r RUNDIR] [-w SECS] [-j] COMMAND [NAME...] | top [-c] [-n N]\n"
-	"  status [NAME...], up down restart once NAME...,\n"
+static void err(const char *who, const char *cause)
+{
+	err_begin(who);
+	out(cause);
+	err_end();
+}
+
+/* -h, --help: the usage line (also the usage error's), then the rest */
+static const char usage_line[] =
+	"usage: svctl [-r RUNDIR] [-w SECS] [-j] COMMAND [NAME...] | top [-c] [-n N]";
+static const char help_rest[] =
+	"\n  status [NAME...], up down restart once NAME...,\n"
 	"  term hup int quit kill usr1 usr2 stop cont alrm winch NAME...,\n"
 	"  rescan, poweroff, reboot, halt\n"
 	"  -r RUNDIR (else $SVRUN, /run/svc)  -w SECS wait until done  -j JSON\n";
 
+static int help(void)
+{
+	out(usage_line);
+	out(help_rest);
+	return out_flush(1) < 0;
+}
+
 static int usage(void)
 {
-	write_all(2, "svctl: ", 7);
-	write_all(2, help, (size_t)(strchr(help, '\n') + 1 - help));
+	err(NULL, usage_line);
 	return E_USAGE;
 }
 
@@ -382,14 +400,17 @@ static void failed(const struct service *s)
 		s = d;
 	}
 	const char *why = text_of(s, T_ERROR);
-	char buf[2 * TEXT_REC], *p = stpcpy(buf, s->state == S_FATAL ? "fatal" : "ended");
-	if (why)
-		strcpy(stpcpy(p, ": "), why);
-	else if (s->flags & F_RAN)
-		*fmt_int(stpcpy(p, WIFSIGNALED(s->last_status) ? ": signal=" : ": exit="),
-			 WIFSIGNALED(s->last_status) ? WTERMSIG(s->last_status) :
-			 WEXITSTATUS(s->last_status)) = 0;
-	err(s->name, buf);
+	int st = s->last_status;
+	err_begin(s->name);
+	out(s->state == S_FATAL ? "fatal" : "ended");
+	if (why) {
+		out(": ");
+		out(why);
+	} else if (s->flags & F_RAN) {
+		out(WIFSIGNALED(st) ? ": signal=" : ": exit=");
+		out_int(WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	}
+	err_end();
 }
 
 /* What wakes a waiting svctl: init rewrites RUNDIR/status at each
@@ -485,7 +506,7 @@ int svctl_main(int argc, char **argv)
 		if (o[2] || (o[1] != 'j' && o[1] != 'h' && i + 1 == argc))
 			return usage();
 		if (o[1] == 'h')
-			return write_all(1, help, sizeof help - 1) < 0;
+			return help();
 		else if (o[1] == 'j')
 			as_json = 1;
 		else if (o[1] == 'r')
@@ -496,7 +517,7 @@ int svctl_main(int argc, char **argv)
 			return err(argv[i], "invalid number of seconds"), E_USAGE;
 	}
 	if (i < argc && !strcmp(argv[i], "--help"))
-		return write_all(1, help, sizeof help - 1) < 0;
+		return help();
 	i += i < argc && !strcmp(argv[i], "--");  /* the end of the options */
 	if (i >= argc)
 		return usage();
