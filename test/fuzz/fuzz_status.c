@@ -94,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	status(names, 3, 1);
 	for (int cmd = 0; cmd < FIRST_GLOBAL; cmd++)
 		for (int i = 0; i < 3; i++)
-			reached(cmd, names[i], head.ack[0]);
+			if (find(names[i]))
+				reached(cmd, find(names[i]), head.ack[0]);
 	return 0;
 }
