@@ -224,6 +224,11 @@ void cgroup_input(void)
 					svc_emptied(&svc[i]);
 				}
 		}
+	/* or memory.events changed: OOM kills are counted when they happen,
+	 * not only when run ends (the killed process is often a child) */
+	for (int i = 0; i < nslot; i++)
+		for (int k = cgroup_oom(&svc[i]); k > 0; k--)
+			svc_oom_kill(&svc[i]);
 }
 
 /* Send sig to every process in the slot's cgroup. */
@@ -293,10 +298,11 @@ void cgroup_apply(struct service *s, const struct runas *ru)
 {
 	static const char *const file[] = { "memory.max", "pids.max", "cpu.weight" };
 	static const char *const ctl[] = { "+memory", "+pids", "+cpu" };
+	char p[PATHLEN];
 	int i = (int)(s - svc);
 	for (int k = 0; k < CG_N; k++) {
 		unsigned bit = 1u << k;
-		char p[PATHLEN], v[24] = "max";
+		char v[24] = "max";
 		if (!((ru->cgset | had[i]) & bit))
 			continue;
 		if (ru->cgset & bit)
@@ -316,6 +322,8 @@ void cgroup_apply(struct service *s, const struct runas *ru)
 		if (!why)
 			had[i] = (uint8_t)((had[i] & ~bit) | (ru->cgset & bit));
 	}
+	if (had[i] & (1u << CG_MEMORY))  /* an OOM kill wakes cgroup_input() */
+		inotify_add_watch(ino, cgpath(p, s, "memory.events"), IN_MODIFY);
 }
 
 /* run ended: OOM kills in its cgroup since the last look (memory.events). */
