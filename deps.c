@@ -149,43 +149,53 @@ int deps_start(struct service *s)
 	return ready;
 }
 
+/* The services that need s, and what is done to each:
+ *   WAITING  counted if waiting for their needs
+ *   WAKE     woken if waiting, to try again
+ *   RUNNING  counted if they have a process (run or finish)
+ *   DOWN     `svctl down`, if wanted up or up (each once per cascade) */
+enum { WAITING, WAKE, RUNNING, DOWN };
+static int dependents(const struct service *s, int what)
+{
+	int n = 0;
+	for (int i = 0; i < nslot && ndeps; i++) {
+		struct service *d = &svc[i];
+		if (!needs(d, s->name))
+			continue;
+		if (what == RUNNING)
+			n += d->pid > 0;
+		else if (what != DOWN)
+			n += d->state == S_WAITING;
+		if (what == WAKE && d->state == S_WAITING)
+			svc_wake(d);
+		if (what == DOWN && !(d->xflags & X_DOWNING) && !(d->flags & F_GONE) &&
+		    (d->want || d->state == S_UP || d->state == S_STARTING))
+			svc_command(d, "down");
+	}
+	return n;
+}
+
 /* Is s (first seen, with a `down` file) needed by a service waiting? */
 int deps_needed(const struct service *s)
 {
-	for (int i = 0; i < nslot; i++)
-		if (svc[i].state == S_WAITING && needs(&svc[i], s->name))
-			return 1;
-	return 0;
+	return dependents(s, WAITING) > 0;
 }
 
 /* s is up and ready: its waiting dependents try again. */
 void deps_up(const struct service *s)
 {
-	for (int i = 0; i < nslot; i++)
-		if (svc[i].state == S_WAITING && needs(&svc[i], s->name))
-			svc_wake(&svc[i]);
+	dependents(s, WAKE);
 }
 
 /* ---- stop ---- */
 
-/* Has a service that needs s still a process (run or finish)? */
-static int blocked(const struct service *s)
-{
-	for (int i = 0; i < nslot && ndeps; i++)
-		if (svc[i].pid > 0 && needs(&svc[i], s->name))
-			return 1;
-	return 0;
-}
-
 /* s is to be stopped: 1 if it must wait for its dependents (held). */
 int deps_hold(struct service *s)
 {
-	if (!ndeps || (s->flags & F_LOGGER) || !blocked(s))
+	if ((s->flags & F_LOGGER) || !dependents(s, RUNNING))
 		return 0;
-	if (!(s->xflags & X_HELD)) {
-		s->xflags |= X_HELD;
-		nheld++;
-	}
+	nheld += !(s->xflags & X_HELD);
+	s->xflags |= X_HELD;
 	svc_dirty(s);
 	return 1;
 }
@@ -195,12 +205,7 @@ int deps_hold(struct service *s)
 void deps_down(struct service *s)
 {
 	s->xflags |= X_DOWNING;
-	for (int i = 0; i < nslot && ndeps; i++) {
-		struct service *d = &svc[i];
-		if (!(d->xflags & X_DOWNING) && !(d->flags & F_GONE) &&
-		    (d->want || d->state == S_UP || d->state == S_STARTING) && needs(d, s->name))
-			svc_command(d, "down");
-	}
+	dependents(s, DOWN);
 	s->xflags &= (uint8_t)~X_DOWNING;
 }
 
@@ -209,7 +214,7 @@ void deps_release(void)
 {
 	for (int i = 0; i < nslot && nheld; i++) {
 		struct service *h = &svc[i];
-		if (!(h->xflags & X_HELD) || blocked(h))
+		if (!(h->xflags & X_HELD) || dependents(h, RUNNING))
 			continue;
 		h->xflags &= (uint8_t)~X_HELD;
 		nheld--;

@@ -26,24 +26,12 @@
 static int inofd = -1;     /* inotify */
 static int wd_svdir = -1;  /* SVDIR: its entries, and itself removed or moved */
 static int wd_parent = -1; /* SVDIR's parent, while SVDIR is missing */
-static const char *base;   /* SVDIR's last component */
+static const char *base;   /* SVDIR's last component ... */
+static size_t baselen;     /* ... and its length, trailing slashes left out */
 
 /* A service made fatal by its files has its dir watched, so that fixing
  * it (writing run, chmod +x) starts it without a command. */
 static struct { int wd; int16_t slot; } fixwatch[64];
-
-/* SVDIR/name, or SVDIR/name/file, into buf (PATHLEN bytes); "" (no
- * such file) if it does not fit. The name is any entry of SVDIR, not yet
- * checked: up to 255 bytes. */
-static const char *in_svdir(char *buf, const char *name, const char *file)
-{
-	if (strlen(svdir) + strlen(name) + (file ? strlen(file) + 1 : 0) + 2 > PATHLEN)
-		return "";
-	char *p = stpcpy(stpcpy(stpcpy(buf, svdir), "/"), name);
-	if (file)
-		stpcpy(stpcpy(p, "/"), file);
-	return buf;
-}
 
 /* getdents64 by hand: no allocation, works the same on musl and glibc */
 struct dirent64 {
@@ -77,6 +65,18 @@ static int each_entry(int fd, void (*fn)(const char *, int, void *), void *arg)
 	}
 }
 
+/* Is dfd/path, a directory entry of that type, a directory (or a link to
+ * one)? 1 yes, 0 no, -1 (errno) it cannot be looked at. */
+static int is_dir(int dfd, const char *path, int type)
+{
+	struct stat st;
+	if (type != DT_LNK_ && type != DT_UNKNOWN_)
+		return type == DT_DIR_;
+	if (stat_at(dfd, path, &st, 0) < 0)
+		return -1;
+	return S_ISDIR(st.st_mode);
+}
+
 /* ---- SVDIR ---- */
 
 int svdir_watch_fd(void)
@@ -90,31 +90,26 @@ static void watch(void)
 {
 	if (inofd < 0)
 		return;
-	if (wd_svdir >= 0)
-		inotify_rm_watch(inofd, wd_svdir);
+	svdir_rm_watch(wd_svdir);
 	wd_svdir = inotify_add_watch(inofd, svdir, IN_CREATE | IN_DELETE | IN_MOVED_FROM |
 				     IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
 	if (wd_svdir >= 0) {
-		if (wd_parent >= 0)
-			inotify_rm_watch(inofd, wd_parent);
+		svdir_rm_watch(wd_parent);
 		wd_parent = -1;
 		return;
 	}
 	if (wd_parent >= 0)
 		return;
-	char parent[PATHLEN];
-	size_t len = strlen(svdir);
-	while (len > 1 && svdir[len - 1] == '/')
-		len--;
-	size_t end = len;
-	while (len > 0 && svdir[len - 1] != '/')
-		len--;
-	base = svdir + len;
-	if (len > 0 && len < sizeof parent && end > len) {
-		memcpy(parent, svdir, len);
-		parent[len] = 0;
-		wd_parent = inotify_add_watch(inofd, parent, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
-	}
+	char parent[PATHLEN], *slash;  /* SVDIR is at most DIRLEN bytes */
+	size_t len = strlen(strcpy(parent, svdir));
+	while (len > 1 && parent[len - 1] == '/')
+		parent[--len] = 0;
+	if (!(slash = strrchr(parent, '/')) || !slash[1])
+		return;  /* a relative SVDIR of one component, or / */
+	base = svdir + (slash + 1 - parent);
+	baselen = strlen(slash + 1);
+	slash[slash == parent] = 0;  /* "/a": its parent is "/" */
+	wd_parent = inotify_add_watch(inofd, parent, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
 }
 
 void svdir_open(void)
@@ -124,60 +119,54 @@ void svdir_open(void)
 		say_errno(NULL, "inotify (SVDIR changes need svctl rescan)", errno);
 }
 
-static int is_dir(const char *name, int type)
+/* Does SVDIR/name/file exist (and, with `dir`, is it a directory)? The
+ * name is a valid service name. */
+static int has(const char *name, const char *file, int dir)
 {
-	struct stat st;
-	if (type == DT_DIR_)
-		return 1;
-	if (type != DT_LNK_ && type != DT_UNKNOWN_)
-		return 0;
-	char path[PATHLEN];
-	return stat_at(AT_FDCWD, in_svdir(path, name, NULL), &st, 0) == 0 && S_ISDIR(st.st_mode);
+	char sub[NAMELEN + 6], path[PATHLEN];
+	strcpy(stpcpy(stpcpy(sub, name), "/"), file);
+	int r = is_dir(AT_FDCWD, join(path, svdir, sub), DT_UNKNOWN_);
+	return dir ? r > 0 : r >= 0;
 }
-
-/* Does SVDIR/svname/file exist (and, with `dir`, is it a directory)? */
-static int has(const char *svname, const char *file, int dir)
-{
-	char path[PATHLEN];
-	struct stat st;
-	return stat_at(AT_FDCWD, in_svdir(path, svname, file), &st, 0) == 0 &&
-	       (!dir || S_ISDIR(st.st_mode));
-}
-
 
 /* One entry of SVDIR is (still) there. `arg` is non-NULL when the table
- * was empty before this scan: every entry is new, no need to look. */
-static void entry(const char *name, int type, void *arg)
+ * was empty before this scan: every entry is new, no need to look.
+ * Returns whether it is a directory. */
+static int entry(const char *name, int type, void *arg)
 {
-	if (!is_dir(name, type))
-		return;
+	char path[PATHLEN];
+	int dir = is_dir(AT_FDCWD, join(path, svdir, name), type);
+	if (dir <= 0)
+		return 0;
 	if (!valid_name(name)) {
 		say(NULL, name, "skipped: invalid service name");
-		return;
+		return 1;
 	}
 	struct service *s = arg ? NULL : svc_find(name);
 	if (s) {
 		s->flags |= F_SEEN;
-		uint16_t had = s->flags & F_HASLOG;
-		if (has(name, "log", 1))
-			s->flags |= F_HASLOG;
-		else
-			s->flags &= (uint16_t)~F_HASLOG;
-		if ((s->flags & F_HASLOG) != had)
+		if (has(name, "log", 1) != !!(s->flags & F_HASLOG)) {
+			s->flags ^= F_HASLOG;
 			svc_log_check(s);
+		}
 		if (s->flags & F_GONE) {      /* came back before it was forgotten */
 			s->flags &= (uint16_t)~F_GONE;
 			if (!has(name, "down", 0))
 				svc_command(s, "up");
 		}
-		return;
+		return 1;
 	}
 	if (shutting_down || !(s = svc_new(name)))
-		return;
-	s->flags |= F_SEEN;
-	s->flags |= F_NEW;  /* svc_start learns log/ and down from the dir */
+		return 1;
+	s->flags |= F_SEEN | F_NEW;  /* svc_start learns log/ and down from the dir */
 	if (booting)  /* listed now, started when rc.boot is done */
 		s->want = !has(name, "down", 0);
+	return 1;
+}
+
+static void scanned(const char *name, int type, void *arg)
+{
+	entry(name, type, arg);
 }
 
 /* Start the services just found, once the status lists them all: a
@@ -214,14 +203,14 @@ void svdir_scan(void)
 	watch();
 	for (int i = 0; i < nslot; i++)
 		svc[i].flags &= (uint16_t)~F_SEEN;
-	static int first = 1;
 	int fd = openat(AT_FDCWD, svdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		say_errno(NULL, svdir, errno);
-	if (fd >= 0 && each_entry(fd, entry, nslot == 0 ? &first : NULL) < 0)
-		say_errno(NULL, svdir, errno);
-	if (fd >= 0)
+	if (fd >= 0) {
+		if (each_entry(fd, scanned, nslot == 0 ? &fd : NULL) < 0)
+			say_errno(NULL, svdir, errno);
 		close(fd);
+	} else if (errno != ENOENT) {
+		say_errno(NULL, svdir, errno);
+	}
 	for (int i = 0; i < nslot; i++)
 		if ((svc[i].flags & (F_USED | F_LOGGER | F_SEEN)) == F_USED)
 			gone(&svc[i]);
@@ -233,8 +222,7 @@ void svdir_scan_one(const char *name)
 {
 	if (name[0] == '.' || booting > 1)
 		return;
-	if (is_dir(name, DT_UNKNOWN_)) {
-		entry(name, DT_DIR_, NULL);
+	if (entry(name, DT_UNKNOWN_, NULL)) {
 		start_new();
 		return;
 	}
@@ -256,18 +244,23 @@ static void fixed(int wd)
 		}
 }
 
+/* SVDIR/NAME, or SVDIR/NAME/log for a logger, into path (PATHLEN). */
+static const char *service_path(char *path, const struct service *s)
+{
+	char name[NAMELEN + 5];
+	strcpy(stpcpy(name, s->name), (s->flags & F_LOGGER) ? "/log" : "");
+	return join(path, svdir, name);
+}
+
 void svdir_watch(const struct service *s)
 {
 	char path[PATHLEN];
-	char name[NAMELEN + 5];
-	strcpy(stpcpy(name, s->name), (s->flags & F_LOGGER) ? "/log" : "");
 	svdir_unwatch(s);
 	for (size_t i = 0; i < sizeof fixwatch / sizeof fixwatch[0]; i++)
 		if (fixwatch[i].wd <= 0) {
-			int wd = inofd < 0 ? -1 :
-				 inotify_add_watch(inofd, join(path, svdir, name), IN_CREATE |
-						   IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_TO |
-						   IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR);
+			int wd = svdir_add_watch(service_path(path, s), IN_CREATE | IN_ATTRIB |
+						 IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE |
+						 IN_MOVED_FROM | IN_ONLYDIR);
 			if (wd >= 0) {
 				fixwatch[i].wd = wd;
 				fixwatch[i].slot = (int16_t)(s - svc);
@@ -280,7 +273,7 @@ void svdir_unwatch(const struct service *s)
 {
 	for (size_t i = 0; i < sizeof fixwatch / sizeof fixwatch[0]; i++)
 		if (fixwatch[i].wd > 0 && fixwatch[i].slot == s - svc) {
-			inotify_rm_watch(inofd, fixwatch[i].wd);
+			svdir_rm_watch(fixwatch[i].wd);
 			fixwatch[i].wd = 0;
 		}
 }
@@ -299,22 +292,18 @@ void svdir_rm_watch(int wd)
 void svdir_inotify_input(void)
 {
 	int lost = 0;  /* RUNDIR changed */
+	int full = 0;  /* SVDIR to be read whole */
 	char buf[1024] __attribute__((aligned(8)));  /* small: the stack is memory too */
-	int full = 0;
-	for (;;) {
-		ssize_t n = read(inofd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
+	ssize_t n;
+	while ((n = read(inofd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
 		for (ssize_t off = 0; off < n;) {
 			struct inotify_event *e = (struct inotify_event *)(buf + off);
 			off += (ssize_t)(sizeof *e + e->len);
 			if (e->mask & IN_Q_OVERFLOW)
 				full = 1;
 			else if (e->wd == wd_parent)  /* only SVDIR's own name counts */
-				full |= e->len && !strncmp(e->name, base, strcspn(base, "/")) &&
-					!e->name[strcspn(base, "/")];
+				full |= e->len && !strncmp(e->name, base, baselen) &&
+					!e->name[baselen];
 			else if (e->wd == control_wd())
 				lost = 1;
 			else if (e->wd != wd_svdir)
@@ -324,7 +313,6 @@ void svdir_inotify_input(void)
 			else if (e->len && !full)
 				svdir_scan_one(e->name);
 		}
-	}
 	if (lost)
 		control_lost();
 	if (full)
@@ -336,17 +324,11 @@ void svdir_inotify_input(void)
 /* Open the dir of a service, or of a logger (NAME/log). */
 int svdir_open_service_quiet(const struct service *s)
 {
-	char path[NAMELEN + 8];
-	const char *name = s->name;
-	if (s->flags & F_LOGGER) {
-		memcpy(stpcpy(path, s->name), "/log", 5);
-		name = path;
-	}
-	char full[PATHLEN];
-	join(full, svdir, name);
-	int fd = openat(AT_FDCWD, full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char path[PATHLEN];
+	service_path(path, s);
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && errno == EMFILE && more_fds())
-		fd = openat(AT_FDCWD, full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return fd;
 }
 
@@ -367,14 +349,6 @@ int svdir_transient(int err)
 {
 	return err == EMFILE || err == ENFILE || err == ENOMEM || err == EAGAIN ||
 	       err == ENOBUFS || err == EINTR;
-}
-
-static int transient;  /* set by cannot_read() while reading a config */
-
-static void cannot_read(struct service *s, const char *file)
-{
-	transient |= svdir_transient(errno);
-	svc_fail(s, file, errstr(errno));
 }
 
 /* Open a file to read that must be a regular file: a FIFO, a device or
@@ -402,23 +376,18 @@ static ssize_t slurp(int dfd, const char *file, char *buf, size_t size)
 	if (fd < 0)
 		return -1;
 	size_t len = 0;
-	while (len < size - 1) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (n == 0)
+	ssize_t n = 1;
+	while (len < size - 1 && n) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno != EINTR)
 			break;
-		len += (size_t)n;
+		len += n > 0 ? (size_t)n : 0;
 	}
+	int e = errno;
 	close(fd);
+	errno = e;
 	buf[len] = 0;
-	return (ssize_t)len;
+	return n < 0 ? -1 : (ssize_t)len;
 }
 
 /* First line of a file, trimmed of blanks at both ends. */
@@ -433,12 +402,36 @@ static char *first_line(char *buf)
 	return buf;
 }
 
+/* The index of word in list ("a\0b\0...\0"); the count of words if it
+ * is not there. */
+static int word_index(const char *list, const char *word)
+{
+	int k = 0;
+	for (; *list && strcmp(list, word); list += strlen(list) + 1)
+		k++;
+	return k;
+}
+
+static const char blanks[] = " \t\r\n";
+
 struct config {
 	struct service *s;
-	int dfd, bad, env, run, needs;
+	int dfd, bad, transient, env, run, needs;
 	struct runas *ru;
 	struct hconf hc;
 };
+
+static void fail(struct config *c, const char *file, const char *cause)
+{
+	svc_fail(c->s, file, cause);
+	c->bad = 1;
+}
+
+static void cannot_read(struct config *c, const char *file)
+{
+	c->transient |= svdir_transient(errno);
+	fail(c, file, errstr(errno));
+}
 
 /* "FILE: invalid value 'abc'" or "user: unknown user 'www'": a config
  * error, one line */
@@ -451,26 +444,12 @@ static void bad_value(struct config *c, const char *file, const char *what, cons
 	/* "7s" in timeout-kill: say what the number counts */
 	strcpy(p + v, strncmp(file, "timeout-", 8) || *value < '0' || *value > '9' ?
 	       "'" : "' (a number of ms)");
-	svc_fail(c->s, file, *value ? cause : "empty");
-	c->bad = 1;
+	fail(c, file, *value ? cause : "empty");
 }
 
 static void invalid(struct config *c, const char *file, const char *value)
 {
 	bad_value(c, file, "invalid value", value);
-}
-
-static void read_number(struct config *c, const char *file, uint32_t max, uint32_t *out)
-{
-	char buf[64];
-	if (slurp(c->dfd, file, buf, sizeof buf) < 0) {
-		cannot_read(c->s, file);
-		c->bad = 1;
-		return;
-	}
-	char *v = first_line(buf);
-	if (parse_uint(v, max, out) < 0)
-		invalid(c, file, v);
 }
 
 /* ---- user: /etc/passwd and /etc/group, read directly (a static
@@ -486,16 +465,13 @@ void each_line(const char *path, int (*fn)(char *line, void *arg), void *arg)
 	int fd = open_regular(AT_FDCWD, path);
 	if (fd < 0)
 		return;
-	for (;;) {
+	for (int end = 0; !end;) {
 		ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			if (have && !skip) {  /* last line without newline */
-				buf[have] = 0;
-				fn(buf, arg);
-			}
-			break;
+		if (n <= 0) {  /* the last line may have no newline */
+			buf[have] = '\n';
+			n = end = 1;
 		}
 		have += (size_t)n;
 		char *start = buf, *nl;
@@ -533,64 +509,50 @@ static int fields(char *line, char **f, int n)
 
 struct lookup {
 	const char *name;   /* user or group name sought */
-	uint32_t id, gid;
+	int passwd;         /* in /etc/passwd, else in /etc/group */
+	uint32_t id, gid;   /* found: uid and gid, or gid in id */
 	int found;
 	struct runas *ru;   /* group scan: add the groups listing name */
 };
 
-/* passwd: name:pw:uid:gid:... */
-static int passwd_line(char *line, void *arg)
+/* passwd: name:pw:uid:gid:...   group: name:pw:gid:member,member,... */
+static int id_line(char *line, void *arg)
 {
 	struct lookup *q = arg;
+	struct runas *ru = q->ru;
 	char *f[4];
-	if (fields(line, f, 4) < 4 || strcmp(f[0], q->name) ||
-	    parse_uint(f[2], UINT32_MAX, &q->id) < 0 || parse_uint(f[3], UINT32_MAX, &q->gid) < 0)
-		return 0;
-	return q->found = 1;
-}
-
-/* group: name:pw:gid:member,member,... */
-static int group_line(char *line, void *arg)
-{
-	struct lookup *q = arg;
-	char *f[4];
-	uint32_t gid;
+	uint32_t id, gid = 0;
 	int nf = fields(line, f, 4);
-	if (nf < 3 || parse_uint(f[2], UINT32_MAX, &gid) < 0)
+	if (nf < 3 + q->passwd || parse_uint(f[2], UINT32_MAX, &id) < 0 ||
+	    (q->passwd && parse_uint(f[3], UINT32_MAX, &gid) < 0))
 		return 0;
-	if (!q->ru) {  /* looking for a group by name */
-		if (strcmp(f[0], q->name))
-			return 0;
+	if (!ru) {  /* looking for a user or a group by name */
+		q->id = id;
 		q->gid = gid;
-		return q->found = 1;
+		return q->found = !strcmp(f[0], q->name);
 	}
-	struct runas *ru = q->ru;  /* collecting the groups of a user */
-	for (char *m = nf > 3 ? f[3] : NULL; m && *m;) {
-		size_t len = strcspn(m, ",");
-		if (len == strlen(q->name) && !memcmp(m, q->name, len) && gid != ru->gid &&
+	/* collecting the groups of a user */
+	for (char *m = nf > 3 ? f[3] : NULL, *next; m; m = next) {
+		if ((next = strchr(m, ',')))
+			*next++ = 0;
+		if (!strcmp(m, q->name) && id != ru->gid &&
 		    ru->ngroups < (int)(sizeof ru->groups / sizeof ru->groups[0])) {
-			ru->groups[ru->ngroups++] = gid;
+			ru->groups[ru->ngroups++] = id;
 			break;
 		}
-		m += len + (m[len] == ',');
 	}
 	return 0;
 }
 
-static void read_user(struct config *c)
+/* user: USER or USER:GROUP, names or numbers */
+static void read_user(struct config *c, char *user)
 {
-	char buf[256];
-	if (slurp(c->dfd, "user", buf, sizeof buf) < 0) {
-		cannot_read(c->s, "user");
-		c->bad = 1;
-		return;
-	}
-	char *user = first_line(buf), *group = strchr(user, ':');
+	char *group = strchr(user, ':');
 	if (group)
 		*group++ = 0;
 	struct runas *ru = c->ru;
-	struct lookup q = { .name = user };
-	each_line("/etc/passwd", passwd_line, &q);
+	struct lookup q = { .name = user, .passwd = 1 };
+	each_line("/etc/passwd", id_line, &q);
 	if (!q.found && parse_uint(user, INT32_MAX, &q.id) == 0)
 		q.gid = q.id;  /* a number not in passwd: uid, and gid the same */
 	else if (!q.found) {
@@ -598,45 +560,35 @@ static void read_user(struct config *c)
 		return;
 	}
 	ru->uid = q.id;
-	ru->gid = q.gid;
-	ru->groups[0] = q.gid;
+	ru->gid = ru->groups[0] = q.gid;
 	ru->ngroups = 1;
+	struct lookup g = { .name = group ? group : user, .ru = group ? NULL : ru };
 	if (group) {  /* USER:GROUP: that group alone */
-		struct lookup g = { .name = group };
-		each_line("/etc/group", group_line, &g);
-		if (!g.found && parse_uint(group, INT32_MAX, &g.gid) < 0) {
+		each_line("/etc/group", id_line, &g);
+		if (!g.found && parse_uint(group, INT32_MAX, &g.id) < 0) {
 			bad_value(c, "user", "unknown group", group);
 			return;
 		}
-		ru->gid = ru->groups[0] = g.gid;
+		ru->gid = ru->groups[0] = g.id;
 	} else if (q.found) {  /* USER: its primary group and every group listing it */
-		struct lookup g = { .name = user, .ru = ru };
-		each_line("/etc/group", group_line, &g);
+		each_line("/etc/group", id_line, &g);
 	}
 	ru->set = 1;
 }
 
 /* limits: "NAME SOFT[:HARD]" a line, as setrlimit(2) takes them */
-static void read_limits(struct config *c)
+static void read_limits(struct config *c, char *text)
 {
-	static const char names[] = "as\0core\0cpu\0data\0fsize\0memlock\0nofile\0nproc\0rss\0stack";
 	static const uint8_t res[] = {
 		RLIMIT_AS, RLIMIT_CORE, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_FSIZE,
 		RLIMIT_MEMLOCK, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_RSS, RLIMIT_STACK,
 	};
-	char buf[1024], *name, *soft, *hard;
-	if (slurp(c->dfd, "limits", buf, sizeof buf) < 0) {
-		cannot_read(c->s, "limits");
-		c->bad = 1;
-		return;
-	}
 	struct runas *ru = c->ru;
-	for (name = strtok(buf, " \t\r\n"); name; name = strtok(NULL, " \t\r\n")) {
-		const char *n = names;
-		size_t k = 0;
-		while (k < 10 && strcmp(n, name))
-			n += strlen(n) + 1, k++;
-		if (k == 10 || !(soft = strtok(NULL, " \t\r\n"))) {
+	char *soft, *hard;
+	for (char *name = strtok(text, blanks); name; name = strtok(NULL, blanks)) {
+		int k = word_index("as\0core\0cpu\0data\0fsize\0memlock\0nofile\0nproc\0rss\0stack\0",
+				   name);
+		if (k == 10 || !(soft = strtok(NULL, blanks))) {
 			invalid(c, "limits", name);
 			return;
 		}
@@ -655,29 +607,11 @@ static void read_limits(struct config *c)
 	}
 }
 
-/* memory-max (bytes, or K, M, G), pids-max, cpu-weight (1-10000) */
-static void read_cgroup_limit(struct config *c, const char *file, int k)
-{
-	char buf[64];
-	uint64_t n;
-	if (slurp(c->dfd, file, buf, sizeof buf) < 0) {
-		cannot_read(c->s, file);
-		c->bad = 1;
-		return;
-	}
-	char *w = first_line(buf);
-	if (parse_size(w, k == CG_MEMORY, &n) < 0 || n == ~(uint64_t)0 ||
-	    (k == CG_CPU && (n < 1 || n > 10000)))
-		invalid(c, file, w);
-	c->ru->cg[k] = n;
-	c->ru->cgset |= 1u << k;
-}
-
 /* Is code listed in the exitcodes text? -1 if the text is invalid. */
 static int listed(char *text, int code, const char **bad)
 {
 	int found = 0;
-	for (char *w = strtok(text, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
+	for (char *w = strtok(text, blanks); w; w = strtok(NULL, blanks)) {
 		uint32_t c;
 		if (parse_uint(w, 255, &c) < 0) {
 			*bad = w;
@@ -686,18 +620,6 @@ static int listed(char *text, int code, const char **bad)
 		found |= (int)c == code;
 	}
 	return found;
-}
-
-static void read_exitcodes(struct config *c)
-{
-	char buf[1024];
-	const char *bad;
-	if (slurp(c->dfd, "exitcodes", buf, sizeof buf) < 0) {
-		cannot_read(c->s, "exitcodes");
-		c->bad = 1;
-	} else if (listed(buf, -1, &bad) < 0) {
-		invalid(c, "exitcodes", bad);
-	}
 }
 
 /* Restart on-failure: is this exit code one of the expected ones? Read
@@ -711,45 +633,23 @@ int svdir_expected_exit(const struct service *s, int code)
 		return code == 0;
 	ssize_t n = slurp(dfd, "exitcodes", buf, sizeof buf);
 	close(dfd);
-	if (n < 0)
-		return code == 0;
-	int r = listed(buf, code, &bad);
+	int r = n < 0 ? -1 : listed(buf, code, &bad);
 	return r < 0 ? code == 0 : r;
 }
 
-/* The files of health.c that hold a number: their HC_ index, or -1. */
-static int hfile(const char *name)
-{
-	static const char names[][15] = {
-		"watchdog", "check-interval", "check-timeout", "check-retries",
-	};
-	for (int k = 0; k < 4; k++)
-		if (!strcmp(name, names[k]))
-			return k;
-	return -1;
-}
-
 /* needs: names separated by blanks or newlines, kept as "a b c". */
-static void read_needs(struct config *c)
+static void read_needs(struct config *c, char *text, int full)
 {
-	char buf[1024], list[NEEDS_MAX + 1], *p = list;
-	ssize_t n = slurp(c->dfd, "needs", buf, sizeof buf);
+	char list[NEEDS_MAX + 1], *p = list;
 	c->needs = 1;
-	if (n < 0) {
-		cannot_read(c->s, "needs");
-		c->bad = 1;
-		return;
-	}
 	*p = 0;
-	for (char *w = strtok(buf, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
-		size_t len = strlen(w);
+	for (char *w = strtok(text, blanks); w; w = strtok(NULL, blanks)) {
 		if (!valid_name(w)) {
 			invalid(c, "needs", w);
 			return;
 		}
-		if ((size_t)(p - list) + len + 1 > NEEDS_MAX || (size_t)n == sizeof buf - 1) {
-			svc_fail(c->s, "needs", "too long (123 bytes at most)");
-			c->bad = 1;
+		if ((size_t)(p - list) + strlen(w) + 1 > NEEDS_MAX || full) {
+			fail(c, "needs", "too long (123 bytes at most)");
 			return;
 		}
 		p = stpcpy(stpcpy(p, p > list ? " " : ""), w);
@@ -757,87 +657,122 @@ static void read_needs(struct config *c)
 	svc_text(c->s, T_NEEDS, list);
 }
 
+/* The files of a service dir, in the order of enum file. */
+static const char files[] =
+	"run\0down\0finish\0env\0notify\0check\0log\0"
+	"needs\0limits\0exitcodes\0"  /* a text of lines */
+	"user\0down-signal\0restart\0memory-max\0pids-max\0cpu-weight\0"  /* a line */
+	"timeout-kill\0timeout-finish\0max-failures\0notification-fd\0"  /* a number */
+	"watchdog\0check-interval\0check-timeout\0check-retries\0";
+enum file {
+	RUN, DOWN, FINISH, ENV, NOTIFY, CHECK, LOG,
+	NEEDS, LIMITS, EXITCODES,
+	USER, DOWNSIG, RESTART, CGROUP /* CG_N of them, in CG_ order */,
+	TKILL = CGROUP + CG_N, TFINISH, MAXFAIL, NOTIFYFD,
+	HEALTH /* HC_N of them, in HC_ order */, NFILES = HEALTH + 4
+};
+
 static void read_file(const char *name, int type, void *arg)
 {
 	struct config *c = arg;
 	struct service *s = c->s;
-	uint32_t v = 0;
-	int hk;
-	char buf[64];
-	if (!strcmp(name, "run")) {
+	char buf[1024], *w = buf;
+	const char *bad;
+	uint32_t v;
+	uint64_t n;
+	int k = word_index(files, name);
+	switch (k) {
+	case RUN:
 		c->run = 1;
-	} else if (!strcmp(name, "down")) {
+		return;
+	case DOWN:
 		s->flags |= F_DOWNFILE;
-	} else if (!strcmp(name, "log") && (s->flags & F_NEW)) {
-		struct stat st;
-		if (type == DT_DIR_ ||
-		    ((type == DT_LNK_ || type == DT_UNKNOWN_) &&
-		     stat_at(c->dfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode)))
-			s->flags |= F_HASLOG;
-	} else if (!strcmp(name, "finish")) {
+		return;
+	case FINISH:
 		s->flags |= F_FINISH;
-	} else if (!strcmp(name, "env")) {
+		return;
+	case ENV:
 		c->env = 1;
-	} else if (!strcmp(name, "user")) {
-		read_user(c);
-	} else if (!strcmp(name, "timeout-kill")) {
-		read_number(c, name, 86400000, &s->timeout_kill);
-	} else if (!strcmp(name, "timeout-finish")) {
-		read_number(c, name, 86400000, &s->timeout_finish);
-	} else if (!strcmp(name, "max-failures")) {
-		read_number(c, name, 65535, &v);
-		s->max_failures = (uint16_t)v;
-	} else if (!strcmp(name, "notification-fd")) {
-		read_number(c, name, 1023, &v);
-		if (!c->bad && v < 3)
-			invalid(c, name, "0, 1 or 2");
-		s->notify_fd = (int16_t)v;
-	} else if (!strcmp(name, "exitcodes")) {
-		read_exitcodes(c);
-	} else if (!strcmp(name, "limits")) {
-		read_limits(c);
-	} else if (!strcmp(name, "notify")) {
+		return;
+	case NOTIFY:
 		c->hc.what |= H_NOTIFY;
-	} else if (!strcmp(name, "check")) {
+		return;
+	case CHECK:
 		c->hc.what |= H_CHECK;
-		if (access_at(c->dfd, name, X_OK) < 0) {
-			svc_fail(s, name, "not executable");
-			c->bad = 1;
-		}
-	} else if ((hk = hfile(name)) >= 0) {
-		read_number(c, name, 86400000, &c->hc.v[hk]);
-		if (!c->hc.v[hk])
-			invalid(c, name, "0");
-		c->hc.what |= hk == HC_WATCHDOG ? H_WATCHDOG : 0;
-	} else if (!strcmp(name, "needs") && !(s->flags & F_LOGGER)) {
-		read_needs(c);
-	} else if (!strcmp(name, "down-signal") || !strcmp(name, "restart")) {
-		if (slurp(c->dfd, name, buf, sizeof buf) < 0) {
-			cannot_read(s, name);
-			c->bad = 1;
-			return;
-		}
-		char *w = first_line(buf);
-		if (name[0] == 'd') {
-			int sig = signal_number(w);
-			if (sig <= 0)
-				invalid(c, name, w);
-			else
-				s->down_signal = (uint8_t)sig;
-		} else if (!strcmp(w, "always")) {
-			s->restart = R_ALWAYS;
-		} else if (!strcmp(w, "on-failure")) {
-			s->restart = R_ONFAILURE;
-		} else if (!strcmp(w, "never")) {
-			s->restart = R_NEVER;
-		} else {
-			invalid(c, name, w);
-		}
-	} else {
-		for (int k = 0; k < CG_N; k++)
-			if (!strcmp(name, cgroup_files[k]))
-				read_cgroup_limit(c, name, k);
+		if (access_at(c->dfd, name, X_OK) < 0)
+			fail(c, name, "not executable");
+		return;
+	case LOG:
+		if ((s->flags & F_NEW) && is_dir(c->dfd, name, type) > 0)
+			s->flags |= F_HASLOG;
+		return;
+	case NFILES:
+		return;
 	}
+	if (k == NEEDS && (s->flags & F_LOGGER))
+		return;
+	ssize_t len = slurp(c->dfd, name, buf, sizeof buf);
+	if (len < 0) {
+		cannot_read(c, name);
+		return;
+	}
+	if (k >= USER)
+		w = first_line(buf);
+	switch (k) {
+	case NEEDS:
+		read_needs(c, buf, len == sizeof buf - 1);
+		return;
+	case LIMITS:
+		read_limits(c, buf);
+		return;
+	case EXITCODES:
+		if (listed(buf, -1, &bad) < 0)
+			invalid(c, name, bad);
+		return;
+	case USER:
+		read_user(c, w);
+		return;
+	case DOWNSIG:
+		k = signal_number(w);
+		if (k <= 0)
+			invalid(c, name, w);
+		else
+			s->down_signal = (uint8_t)k;
+		return;
+	case RESTART:
+		k = word_index("always\0on-failure\0never\0", w);  /* R_* */
+		if (k > R_NEVER)
+			invalid(c, name, w);
+		else
+			s->restart = (uint8_t)k;
+		return;
+	}
+	if (k < TKILL) {  /* memory-max (bytes, or K, M, G), pids-max, cpu-weight (1-10000) */
+		k -= CGROUP;
+		if (parse_size(w, k == CG_MEMORY, &n) < 0 || n == ~(uint64_t)0 ||
+		    (k == CG_CPU && (n < 1 || n > 10000)))
+			invalid(c, name, w);
+		c->ru->cg[k] = n;
+		c->ru->cgset |= 1u << k;
+		return;
+	}
+	if (parse_uint(w, k == MAXFAIL ? 65535 : k == NOTIFYFD ? 1023 : 86400000, &v) < 0 ||
+	    (k == NOTIFYFD && v < 3) || (k >= HEALTH && !v)) {
+		invalid(c, name, w);
+		return;
+	}
+	if (k == TKILL)
+		s->timeout_kill = v;
+	else if (k == TFINISH)
+		s->timeout_finish = v;
+	else if (k == MAXFAIL)
+		s->max_failures = (uint16_t)v;
+	else if (k == NOTIFYFD)
+		s->notify_fd = (int16_t)v;
+	else
+		c->hc.v[k - HEALTH] = v;
+	if (k == HEALTH + HC_WATCHDOG)
+		c->hc.what |= H_WATCHDOG;
 }
 
 /* ---- env/: each file NAME sets NAME to its first line; an empty file
@@ -850,112 +785,86 @@ static void read_file(const char *name, int type, void *arg)
  * between the service's read of its config and its spawn */
 static char *new_envs[2][2 + ENV_MAX + 1];  /* 2: room for health_env() */
 static char envbufs[2][ENV_BYTES];
-static char **new_env;
-static char *envbuf;
 
 struct envdir {
-	int dfd, count, bad;
+	struct config *c;
+	int dfd, count;
 	size_t len;
-	char *start[ENV_MAX];        /* "NAME=value" or "NAME" (unset) */
-	struct service *who;
+	char *buf;
+	char **var;                  /* "NAME=value" or "NAME" (unset) */
 };
 
 static void env_file(const char *name, int type, void *arg)
 {
 	struct envdir *e = arg;
+	struct config *c = e->c;
 	(void)type;
-	if (strchr(name, '=') || e->bad)
+	if (strchr(name, '=') || c->bad)
 		return;
-	size_t nlen = strlen(name), room = ENV_BYTES - e->len;
+	size_t nlen = strlen(name), room = ENV_BYTES - e->len, vlen = 0;
 	if (e->count == ENV_MAX || nlen + 2 > room) {
-		svc_fail(e->who, "env", "too many variables");
-		e->bad = 1;
+		fail(c, "env", "too many variables");
 		return;
 	}
-	char *p = envbuf + e->len;
+	char *p = e->buf + e->len, *v = p + nlen + 1;
 	memcpy(p, name, nlen);
 	p[nlen] = '=';
-	ssize_t n = slurp(e->dfd, name, p + nlen + 1, room - nlen - 1);
+	ssize_t n = slurp(e->dfd, name, v, room - nlen - 1);
 	if (n < 0) {
-		if (errno != EISDIR) {
-			cannot_read(e->who, "env");
-			e->bad = 1;
-		}
+		if (errno != EISDIR)
+			cannot_read(c, "env");
 		return;
 	}
-	char *v = p + nlen + 1;
-	char *nl = memchr(v, '\n', (size_t)n);
-	size_t vlen = nl ? (size_t)(nl - v) : (size_t)n;
+	for (; vlen < (size_t)n && v[vlen] != '\n'; vlen++)
+		if (!v[vlen])  /* envdir: NUL stands for newline */
+			v[vlen] = '\n';
 	if (n > 0 && vlen == (size_t)n && (size_t)n == room - nlen - 2) {
-		svc_fail(e->who, "env", "values too large");
-		e->bad = 1;
+		fail(c, "env", "values too large");
 		return;
 	}
-	for (size_t i = 0; i < vlen; i++)  /* envdir: NUL stands for newline */
-		if (!v[i])
-			v[i] = '\n';
 	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 		vlen--;
 	v[vlen] = 0;
 	if (n == 0)
 		p[nlen] = 0;  /* empty file: unset */
-	e->start[e->count++] = p;
+	e->var[e->count++] = p;
 	e->len += strlen(p) + 1;
 }
 
-extern char **environ;
-
-static int env_overridden(const struct envdir *e, const char *var)
+/* The environment of this start: what env/ sets, then init's less what
+ * env/ sets or unsets. */
+static char **read_env(struct config *c)
 {
-	size_t vn = strcspn(var, "=");
-	for (int i = 0; i < e->count; i++) {
-		const char *p = e->start[i];
-		if (strcspn(p, "=") == vn && !memcmp(p, var, vn))
-			return 1;
-	}
-	return 0;
-}
-
-static int add_env(size_t *k, char *var, struct service *who)
-{
-	if (*k == ENV_MAX) {
-		svc_fail(who, "env", "too many variables");
-		return 0;
-	}
-	new_env[(*k)++] = var;
-	return 1;
-}
-
-static char **read_env(int dfd, struct service *who, int logger, int *bad)
-{
-	static struct envdir e;
-	new_env = new_envs[logger] + 2;
-	envbuf = envbufs[logger];
-	e = (struct envdir){ .who = who };
-	e.dfd = openat(dfd, "env", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int logger = (c->s->flags & F_LOGGER) != 0;
+	char **env = new_envs[logger] + 2;
+	struct envdir e = { .c = c, .buf = envbufs[logger], .var = env };
+	e.dfd = openat(c->dfd, "env", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (e.dfd < 0) {
-		cannot_read(who, "env");
-		*bad = 1;
+		cannot_read(c, "env");
 		return NULL;
 	}
-	if (each_entry(e.dfd, env_file, &e) < 0) {
-		cannot_read(who, "env");
-		e.bad = 1;
-	}
+	if (each_entry(e.dfd, env_file, &e) < 0)
+		cannot_read(c, "env");
 	close(e.dfd);
-	size_t k = 0;
-	for (char **v = svc_environ; *v && !e.bad; v++)
-		if (!env_overridden(&e, *v))
-			e.bad = !add_env(&k, *v, who);
-	for (int i = 0; i < e.count && !e.bad; i++)
-		if (strchr(e.start[i], '='))
-			e.bad = !add_env(&k, e.start[i], who);
-	if (e.bad) {
-		*bad = 1;
-		return NULL;
+	int n = e.count, k = n;  /* k may pass ENV_MAX: then too many */
+	for (char **v = svc_environ; *v; v++) {
+		int i = 0;
+		size_t vn = strcspn(*v, "=");
+		while (i < n && (strcspn(env[i], "=") != vn || memcmp(env[i], *v, vn)))
+			i++;
+		if (i == n && k++ < ENV_MAX)  /* not set nor unset by env/ */
+			env[k - 1] = *v;
 	}
-	new_env[k] = NULL;
-	return new_env;
+	if (k > ENV_MAX)
+		fail(c, "env", "too many variables");
+	if (c->bad)
+		return NULL;
+	n = 0;
+	for (int i = 0; i < k; i++)  /* leave out the unset ones */
+		if (strchr(env[i], '='))
+			env[n++] = env[i];
+	env[n] = NULL;
+	return env;
 }
 
 /* Read the files of a service dir into the slot (and *ru, *envp for this
@@ -966,7 +875,6 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 	struct config c = { .s = s, .dfd = dfd, .ru = ru,
 			    .hc = { .v = { 0, 30000, 10000, 3 } } };
 	int had_needs = (s->xflags & X_NEEDS) != 0;
-	transient = 0;
 	memset(ru, 0, sizeof *ru);
 	*envp = NULL;
 	s->timeout_kill = 7000;
@@ -982,17 +890,14 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 		svc_text(s, T_NEEDS, NULL);
 	ndeps += ((s->xflags & X_NEEDS) != 0) - had_needs;
 	if (listed < 0) {
-		cannot_read(s, "service dir");
-		return transient ? -2 : -1;
+		cannot_read(&c, "service dir");
+	} else if (!c.run) {
+		fail(&c, "run", "missing");
+	} else if (!c.bad && c.env) {
+		*envp = read_env(&c);
 	}
-	if (!c.run) {
-		svc_fail(s, "run", "missing");
-		c.bad = 1;
-	}
-	if (!c.bad && c.env)
-		*envp = read_env(dfd, s, (s->flags & F_LOGGER) != 0, &c.bad);
-	if (!c.bad)
-		health_config(s, &c.hc);
-	return !c.bad ? 0 : transient ? -2 : -1;
+	if (c.bad)
+		return c.transient ? -2 : -1;
+	health_config(s, &c.hc);
+	return 0;
 }
-
