@@ -223,13 +223,12 @@ static struct service *slot_new(void)
 	return s;
 }
 
+/* A slot for a new service; NULL past MAXSVC (the caller says so). */
 struct service *svc_new(const char *name)
 {
 	struct service *s = nservices < MAXSVC ? slot_new() : NULL;
-	if (!s) {
-		say(name, "not supervised", "too many services (limit 1024)");
+	if (!s)
 		return NULL;
-	}
 	memcpy(s->name, name, strlen(name) + 1);
 	s->want = 1;
 	nservices++;
