@@ -129,6 +129,39 @@ static int has(const char *name, const char *file, int dir)
 	return dir ? r > 0 : r >= 0;
 }
 
+/* Entries of SVDIR that cannot be supervised (a symlink loop, an invalid
+ * name, one service too many) are said once, not at every rescan: the
+ * hashes of their names are kept until an event names them again (past
+ * 64 of them, the others are said each time). */
+static uint32_t said[64];  /* 0: free */
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;  /* FNV-1a */
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h | 1;
+}
+
+/* Say it of name, once; with no `what`, forget that name was said. */
+static void say_once(const char *name, const char *what, const char *cause)
+{
+	uint32_t h = hash(name), *room = NULL;
+	for (uint32_t *p = said; p < said + sizeof said / sizeof said[0]; p++) {
+		if (*p == h && !what)
+			*p = 0;
+		if (*p == h)
+			return;
+		if (!*p)
+			room = p;
+	}
+	if (!what)
+		return;
+	say(name, what, cause);
+	if (room)
+		*room = h;
+}
+
 /* One entry of SVDIR is (still) there. `arg` is non-NULL when the table
  * was empty before this scan: every entry is new, no need to look.
  * Returns whether it is a directory. */
@@ -136,10 +169,12 @@ static int entry(const char *name, int type, void *arg)
 {
 	char path[PATHLEN];
 	int dir = is_dir(AT_FDCWD, join(path, svdir, name), type);
+	if (dir < 0 && errno != ENOENT)  /* a symlink loop (ELOOP), say */
+		say_once(name, "skipped", errstr(errno));
 	if (dir <= 0)
 		return 0;
 	if (!valid_name(name)) {
-		say(NULL, name, "skipped: invalid service name");
+		say_once(name, "skipped", "invalid service name");
 		return 1;
 	}
 	struct service *s = arg ? NULL : svc_find(name);
@@ -156,8 +191,12 @@ static int entry(const char *name, int type, void *arg)
 		}
 		return 1;
 	}
-	if (shutting_down || !(s = svc_new(name)))
+	if (shutting_down)
 		return 1;
+	if (!(s = svc_new(name))) {
+		say_once(name, "not supervised", "too many services (limit 1024)");
+		return 1;
+	}
 	s->flags |= F_SEEN | F_NEW;  /* svc_start learns log/ and down from the dir */
 	if (booting)  /* listed now, started when rc.boot is done */
 		s->want = !has(name, "down", 0);
@@ -222,6 +261,7 @@ void svdir_scan_one(const char *name)
 {
 	if (name[0] == '.' || booting > 1)
 		return;
+	say_once(name, NULL, NULL);  /* it changed: say again what is wrong */
 	if (entry(name, DT_UNKNOWN_, NULL)) {
 		start_new();
 		return;

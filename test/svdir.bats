@@ -308,3 +308,48 @@ load helpers
 	chmod +x "$SVDIR/a/run"
 	wait_state a up 2
 }
+
+@test "symlink loops in SVDIR: one line naming each, not repeated at rescans" {
+	mksvc a "exec sleep 1000"
+	ln -s self "$SVDIR/self"
+	ln -s "$SVDIR/pong" "$SVDIR/ping"
+	ln -s "$SVDIR/ping" "$SVDIR/pong"
+	ln -s "$SVDIR/nothing" "$SVDIR/dangling"
+	start_init
+	wait_state a up
+	wait_for 2 eval '[ "$(init_lines ": skipped: Symbolic link loop" | wc -l)" = 3 ]'
+	init_lines '^init: self: skipped: Symbolic link loop$' | grep -q .
+	init_lines '^init: ping: skipped: Symbolic link loop$' | grep -q .
+	sv -w 5 rescan
+	sv -w 5 rescan
+	ln -s loop "$SVDIR/loop"  # a new one is said, by inotify
+	wait_for 2 eval 'init_lines "^init: loop: skipped" | grep -q .'
+	sv -w 5 rescan
+	[ "$(init_lines ": skipped: Symbolic link loop" | wc -l)" = 4 ]
+	rm "$SVDIR/self"  # removed and made again: said again
+	ln -s self "$SVDIR/self"
+	wait_for 2 eval '[ "$(init_lines "^init: self: skipped" | wc -l)" = 2 ]'
+	not grep -q dangling "$INIT_OUT"
+	run sv status
+	[ "${#lines[@]}" = 1 ]
+}
+
+@test "too many services: said once for each one that does not fit, not at rescans" {
+	mkdir "$SVDIR"/s{1..1025}
+	for d in "$SVDIR"/s*; do
+		printf '#!/bin/sh\nexec sleep 1000\n' >"$d/run"
+		: >"$d/down"
+	done
+	chmod +x "$SVDIR"/s*/run
+	start_init
+	wait_for 5 eval '[ "$(init_lines "too many services" | wc -l)" = 1 ]'
+	sv -w 5 rescan
+	sv -w 5 rescan
+	mkdir "$SVDIR/s1026"  # one more, seen by inotify
+	wait_for 2 eval '[ "$(init_lines "too many services" | wc -l)" = 2 ]'
+	init_lines '^init: s1026: not supervised: too many services \(limit 1024\)$' | grep -q .
+	sv -w 5 rescan
+	[ "$(init_lines "too many services" | wc -l)" = 2 ]
+	[ "$(sv status | wc -l)" = 1024 ]
+	alive "$INIT_PID"
+}
