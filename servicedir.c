@@ -457,6 +457,7 @@ static const char blanks[] = " \t\r\n";
 struct config {
 	struct service *s;
 	int dfd, bad, transient, env, run, needs;
+	size_t varlen;      /* user: bytes of USER=... at the start of envbufs[] */
 	struct runas *ru;
 	struct hconf hc;
 };
@@ -491,6 +492,15 @@ static void invalid(struct config *c, const char *file, const char *value)
 {
 	bad_value(c, file, "invalid value", value);
 }
+
+/* The environment of a start, when it is not init's own (env/, user):
+ * built in static buffers, used once, by the spawn that follows. */
+#define ENV_MAX   512            /* variables in all */
+#define ENV_BYTES (64 * 1024)    /* bytes of env/ values in all */
+/* [1] for a logger: it is started within its service's svc_start(),
+ * between the service's read of its config and its spawn */
+static char *new_envs[2][2 + ENV_MAX + 4 + 1];  /* 2: room for health_env(), 4: USER... */
+static char envbufs[2][ENV_BYTES];
 
 /* ---- user: /etc/passwd and /etc/group, read directly (a static
  * appliance has no name service, and libc's would double our size) ---- */
@@ -553,23 +563,43 @@ struct lookup {
 	uint32_t id, gid;   /* found: uid and gid, or gid in id */
 	int found;
 	struct runas *ru;   /* group scan: add the groups listing name */
+	char *buf;          /* passwd: where to put USER=..., its length */
+	size_t len;
 };
 
-/* passwd: name:pw:uid:gid:...   group: name:pw:gid:member,member,... */
+/* USER, LOGNAME, HOME and SHELL of a start as the user of these passwd
+ * fields, as login(1) and systemd's User= set them. */
+static void passwd_env(struct lookup *q, char **f, int nf)
+{
+	char *p = q->buf;
+	if (nf < 7)
+		return;
+	const char *val[] = { f[0], f[0], f[5], *f[6] ? f[6] : "/bin/sh" };
+	const char *name = "USER=\0LOGNAME=\0HOME=\0SHELL=";
+	for (int i = 0; i < 4; i++, name += strlen(name) + 1)
+		p = stpcpy(stpcpy(p, name), val[i]) + 1;
+	q->len = (size_t)(p - q->buf);
+}
+
+/* passwd: name:pw:uid:gid:gecos:home:shell   group: name:pw:gid:member,... */
 static int id_line(char *line, void *arg)
 {
 	struct lookup *q = arg;
 	struct runas *ru = q->ru;
-	char *f[4];
+	char *f[7];
 	uint32_t id, gid = 0;
-	int nf = fields(line, f, 4);
+	int nf = fields(line, f, 7);
 	if (nf < 3 + q->passwd || parse_uint(f[2], UINT32_MAX, &id) < 0 ||
 	    (q->passwd && parse_uint(f[3], UINT32_MAX, &gid) < 0))
 		return 0;
 	if (!ru) {  /* looking for a user or a group by name */
 		q->id = id;
 		q->gid = gid;
-		return q->found = !strcmp(f[0], q->name);
+		if (strcmp(f[0], q->name))
+			return 0;
+		if (q->passwd)
+			passwd_env(q, f, nf);
+		return q->found = 1;
 	}
 	/* collecting the groups of a user */
 	for (char *m = nf > 3 ? f[3] : NULL, *next; m; m = next) {
@@ -591,8 +621,10 @@ static void read_user(struct config *c, char *user)
 	if (group)
 		*group++ = 0;
 	struct runas *ru = c->ru;
-	struct lookup q = { .name = user, .passwd = 1 };
+	struct lookup q = { .name = user, .passwd = 1,
+			    .buf = envbufs[(c->s->flags & F_LOGGER) != 0] };
 	each_line("/etc/passwd", id_line, &q);
+	c->varlen = q.len;
 	if (!q.found && parse_uint(user, INT32_MAX, &q.id) == 0)
 		q.gid = q.id;  /* a number not in passwd: uid, and gid the same */
 	else if (!q.found) {
@@ -816,15 +848,7 @@ static void read_file(const char *name, int type, void *arg)
 }
 
 /* ---- env/: each file NAME sets NAME to its first line; an empty file
- * unsets NAME. The new environment is built in static buffers: it is
- * used once, by the spawn that follows. */
-
-#define ENV_MAX   512            /* variables in all */
-#define ENV_BYTES (64 * 1024)    /* bytes of env/ values in all */
-/* [1] for a logger: it is started within its service's svc_start(),
- * between the service's read of its config and its spawn */
-static char *new_envs[2][2 + ENV_MAX + 1];  /* 2: room for health_env() */
-static char envbufs[2][ENV_BYTES];
+ * unsets NAME. */
 
 struct envdir {
 	struct config *c;
@@ -871,30 +895,44 @@ static void env_file(const char *name, int type, void *arg)
 	e->len += strlen(p) + 1;
 }
 
-/* The environment of this start: what env/ sets, then init's less what
- * env/ sets or unsets. */
+/* The index in list[0..n) of the variable named as var is, or n. */
+static int find_var(char **list, int n, const char *var)
+{
+	int i = 0;
+	for (; i < n; i++) {
+		const char *a = list[i], *b = var;
+		while (*a && *a != '=' && *a == *b)
+			a++, b++;
+		if ((!*a || *a == '=') && (!*b || *b == '='))
+			break;
+	}
+	return i;
+}
+
+/* The environment of this start: what env/ sets, then the variables of
+ * the user env/ does not set or unset, then init's that neither sets. */
 static char **read_env(struct config *c)
 {
 	int logger = (c->s->flags & F_LOGGER) != 0;
 	char **env = new_envs[logger] + 2;
-	struct envdir e = { .c = c, .buf = envbufs[logger], .var = env };
-	e.dfd = openat(c->dfd, "env", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (e.dfd < 0) {
-		cannot_read(c, "env");
-		return NULL;
+	struct envdir e = { .c = c, .buf = envbufs[logger], .var = env, .len = c->varlen };
+	if (c->env) {
+		e.dfd = openat(c->dfd, "env", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (e.dfd < 0) {
+			cannot_read(c, "env");
+			return NULL;
+		}
+		if (each_entry(e.dfd, env_file, &e) < 0)
+			cannot_read(c, "env");
+		close(e.dfd);
 	}
-	if (each_entry(e.dfd, env_file, &e) < 0)
-		cannot_read(c, "env");
-	close(e.dfd);
+	for (char *p = e.buf; p < e.buf + c->varlen; p += strlen(p) + 1)
+		if (find_var(env, e.count, p) == e.count)
+			env[e.count++] = p;
 	int n = e.count, k = n;  /* k may pass ENV_MAX: then too many */
-	for (char **v = svc_environ; *v; v++) {
-		int i = 0;
-		size_t vn = strcspn(*v, "=");
-		while (i < n && (strcspn(env[i], "=") != vn || memcmp(env[i], *v, vn)))
-			i++;
-		if (i == n && k++ < ENV_MAX)  /* not set nor unset by env/ */
+	for (char **v = svc_environ; *v; v++)
+		if (find_var(env, n, *v) == n && k++ < ENV_MAX)
 			env[k - 1] = *v;
-	}
 	if (k > ENV_MAX)
 		fail(c, "env", "too many variables");
 	if (c->bad)
@@ -933,7 +971,7 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 		cannot_read(&c, "service dir");
 	} else if (!c.run) {
 		fail(&c, "run", "missing");
-	} else if (!c.bad && c.env) {
+	} else if (!c.bad && (c.env || c.varlen)) {
 		*envp = read_env(&c);
 	}
 	if (c.bad)

@@ -386,6 +386,34 @@ load helpers
 	[ "$(pstatus "$pid" Gid)" = "$(printf '%s\t%s\t%s\t%s' $gid $gid $gid $gid)" ]
 }
 
+@test "user: USER, LOGNAME, HOME, SHELL from its passwd line; env/ sets or unsets them over" {
+	export HOME=/root USER=root LOGNAME=root SHELL=/bin/bash
+	mkdir -m 0777 "$T/out"
+	for s in a b c; do
+		mksvc $s "env > $T/out/$s.tmp; mv $T/out/$s.tmp $T/out/$s.env; exec sleep 1000"
+	done
+	svfile a user nobody
+	svfile b user nobody:daemon
+	svfile b env/HOME /srv/b
+	svfile b env/SHELL
+	start_init
+	wait_for 3 eval 'test -s $T/out/a.env && test -s $T/out/b.env && test -s $T/out/c.env'
+	home=$(grep '^nobody:' /etc/passwd | cut -d: -f6)
+	shell=$(grep '^nobody:' /etc/passwd | cut -d: -f7)
+	grep -qx "HOME=$home" "$T/out/a.env"
+	grep -qx "SHELL=${shell:-/bin/sh}" "$T/out/a.env"
+	grep -qx USER=nobody "$T/out/a.env"
+	grep -qx LOGNAME=nobody "$T/out/a.env"
+	[ "$(grep -c '^HOME=' "$T/out/a.env")" = 1 ]
+	[ "$(grep -c '^USER=' "$T/out/a.env")" = 1 ]
+	grep -qx HOME=/srv/b "$T/out/b.env"
+	[ "$(grep -c '^HOME=' "$T/out/b.env")" = 1 ]
+	not grep -q '^SHELL=' "$T/out/b.env"
+	grep -qx USER=nobody "$T/out/b.env"
+	grep -qx HOME=/root "$T/out/c.env"  # no user: init's own
+	grep -qx USER=root "$T/out/c.env"
+}
+
 # ---------------------------------------------------------------- backoff
 
 @test "backoff: delays 100, 200, 400, 800 ms; svctl up starts at once and resets" {
