@@ -150,11 +150,11 @@ int deps_start(struct service *s)
 }
 
 /* The services that need s, and what is done to each:
- *   WAITING  counted if waiting for their needs
- *   WAKE     woken if waiting, to try again
- *   RUNNING  counted if they have a process (run or finish)
- *   DOWN     `svctl down`, if wanted up or up (each once per cascade) */
-enum { WAITING, WAKE, RUNNING, DOWN };
+ *   D_WAITING  counted if waiting for their needs
+ *   D_WAKE     woken if waiting, to try again
+ *   D_RUNNING  counted if they have a process (run or finish)
+ *   D_DOWN     `svctl down`, if wanted up or up (each once per cascade) */
+enum { D_WAITING, D_WAKE, D_RUNNING, D_DOWN };
 static int dependents(const struct service *s, int what)
 {
 	int n = 0;
@@ -162,13 +162,13 @@ static int dependents(const struct service *s, int what)
 		struct service *d = &svc[i];
 		if (!needs(d, s->name))
 			continue;
-		if (what == RUNNING)
+		if (what == D_RUNNING)
 			n += d->pid > 0;
-		else if (what != DOWN)
+		else if (what != D_DOWN)
 			n += d->state == S_WAITING;
-		if (what == WAKE && d->state == S_WAITING)
+		if (what == D_WAKE && d->state == S_WAITING)
 			svc_wake(d);
-		if (what == DOWN && !(d->xflags & X_DOWNING) && !(d->flags & F_GONE) &&
+		if (what == D_DOWN && !(d->xflags & X_DOWNING) && !(d->flags & F_GONE) &&
 		    (d->want || d->state == S_UP || d->state == S_STARTING))
 			svc_command(d, "down");
 	}
@@ -178,13 +178,13 @@ static int dependents(const struct service *s, int what)
 /* Is s (first seen, with a `down` file) needed by a service waiting? */
 int deps_needed(const struct service *s)
 {
-	return dependents(s, WAITING) > 0;
+	return dependents(s, D_WAITING) > 0;
 }
 
 /* s is up and ready: its waiting dependents try again. */
 void deps_up(const struct service *s)
 {
-	dependents(s, WAKE);
+	dependents(s, D_WAKE);
 }
 
 /* ---- stop ---- */
@@ -192,7 +192,7 @@ void deps_up(const struct service *s)
 /* s is to be stopped: 1 if it must wait for its dependents (held). */
 int deps_hold(struct service *s)
 {
-	if ((s->flags & F_LOGGER) || !dependents(s, RUNNING))
+	if ((s->flags & F_LOGGER) || !dependents(s, D_RUNNING))
 		return 0;
 	nheld += !(s->xflags & X_HELD);
 	s->xflags |= X_HELD;
@@ -205,7 +205,7 @@ int deps_hold(struct service *s)
 void deps_down(struct service *s)
 {
 	s->xflags |= X_DOWNING;
-	dependents(s, DOWN);
+	dependents(s, D_DOWN);
 	s->xflags &= (uint8_t)~X_DOWNING;
 }
 
@@ -214,7 +214,7 @@ void deps_release(void)
 {
 	for (int i = 0; i < nslot && nheld; i++) {
 		struct service *h = &svc[i];
-		if (!(h->xflags & X_HELD) || dependents(h, RUNNING))
+		if (!(h->xflags & X_HELD) || dependents(h, D_RUNNING))
 			continue;
 		h->xflags &= (uint8_t)~X_HELD;
 		nheld--;

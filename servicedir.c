@@ -462,7 +462,7 @@ struct config {
 	struct hconf hc;
 };
 
-static void fail(struct config *c, const char *file, const char *cause)
+static void config_fail(struct config *c, const char *file, const char *cause)
 {
 	svc_fail(c->s, file, cause);
 	c->bad = 1;
@@ -471,7 +471,7 @@ static void fail(struct config *c, const char *file, const char *cause)
 static void cannot_read(struct config *c, const char *file)
 {
 	c->transient |= svdir_transient(errno);
-	fail(c, file, errstr(errno));
+	config_fail(c, file, errstr(errno));
 }
 
 /* "FILE: invalid value 'abc'" or "user: unknown user 'www'": a config
@@ -485,7 +485,7 @@ static void bad_value(struct config *c, const char *file, const char *what, cons
 	/* "7s" in timeout-kill: say what the number counts */
 	strcpy(p + v, strncmp(file, "timeout-", 8) || *value < '0' || *value > '9' ?
 	       "'" : "' (a number of ms)");
-	fail(c, file, *value ? cause : "empty");
+	config_fail(c, file, *value ? cause : "empty");
 }
 
 static void invalid(struct config *c, const char *file, const char *value)
@@ -721,7 +721,7 @@ static void read_needs(struct config *c, char *text, int full)
 			return;
 		}
 		if ((size_t)(p - list) + strlen(w) + 1 > NEEDS_MAX || full) {
-			fail(c, "needs", "too long (123 bytes at most)");
+			config_fail(c, "needs", "too long (123 bytes at most)");
 			return;
 		}
 		p = stpcpy(stpcpy(p, p > list ? " " : ""), w);
@@ -737,11 +737,11 @@ static const char files[] =
 	"timeout-kill\0timeout-finish\0max-failures\0notification-fd\0"  /* a number */
 	"watchdog\0check-interval\0check-timeout\0check-retries\0";
 enum file {
-	RUN, DOWN, FINISH, ENV, NOTIFY, CHECK, LOG,
-	NEEDS, LIMITS, EXITCODES,
-	USER, DOWNSIG, RESTART, CGROUP /* CG_N of them, in CG_ order */,
-	TKILL = CGROUP + CG_N, TFINISH, MAXFAIL, NOTIFYFD,
-	HEALTH /* HC_N of them, in HC_ order */, NFILES = HEALTH + 4
+	CF_RUN, CF_DOWN, CF_FINISH, CF_ENV, CF_NOTIFY, CF_CHECK, CF_LOG,
+	CF_NEEDS, CF_LIMITS, CF_EXITCODES,
+	CF_USER, CF_DOWNSIG, CF_RESTART, CF_CGROUP /* CG_N of them, in CG_ order */,
+	CF_TKILL = CF_CGROUP + CG_N, CF_TFINISH, CF_MAXFAIL, CF_NOTIFYFD,
+	CF_HEALTH /* HC_N of them, in HC_ order */, CF_NFILES = CF_HEALTH + 4
 };
 
 static void read_file(const char *name, int type, void *arg)
@@ -754,64 +754,64 @@ static void read_file(const char *name, int type, void *arg)
 	uint64_t n;
 	int k = word_index(files, name);
 	switch (k) {
-	case RUN:
+	case CF_RUN:
 		c->run = 1;
 		return;
-	case DOWN:
+	case CF_DOWN:
 		s->flags |= F_DOWNFILE;
 		return;
-	case FINISH:
+	case CF_FINISH:
 		s->flags |= F_FINISH;
 		return;
-	case ENV:
+	case CF_ENV:
 		c->env = 1;
 		return;
-	case NOTIFY:
+	case CF_NOTIFY:
 		c->hc.what |= H_NOTIFY;
 		return;
-	case CHECK:
+	case CF_CHECK:
 		c->hc.what |= H_CHECK;
 		if (access_at(c->dfd, name, X_OK) < 0)
-			fail(c, name, "not executable");
+			config_fail(c, name, "not executable");
 		return;
-	case LOG:
+	case CF_LOG:
 		if ((s->flags & F_NEW) && is_dir(c->dfd, name, type) > 0)
 			s->flags |= F_HASLOG;
 		return;
-	case NFILES:
+	case CF_NFILES:
 		return;
 	}
-	if (k == NEEDS && (s->flags & F_LOGGER))
+	if (k == CF_NEEDS && (s->flags & F_LOGGER))
 		return;
 	ssize_t len = slurp(c->dfd, name, buf, sizeof buf);
 	if (len < 0) {
 		cannot_read(c, name);
 		return;
 	}
-	if (k >= USER)
+	if (k >= CF_USER)
 		w = first_line(buf);
 	switch (k) {
-	case NEEDS:
+	case CF_NEEDS:
 		read_needs(c, buf, len == sizeof buf - 1);
 		return;
-	case LIMITS:
+	case CF_LIMITS:
 		read_limits(c, buf);
 		return;
-	case EXITCODES:
+	case CF_EXITCODES:
 		if (listed(buf, -1, &bad) < 0)
 			invalid(c, name, bad);
 		return;
-	case USER:
+	case CF_USER:
 		read_user(c, w);
 		return;
-	case DOWNSIG:
+	case CF_DOWNSIG:
 		k = signal_number(w);
 		if (k <= 0)
 			invalid(c, name, w);
 		else
 			s->down_signal = (uint8_t)k;
 		return;
-	case RESTART:
+	case CF_RESTART:
 		k = word_index("always\0on-failure\0never\0", w);  /* R_* */
 		if (k > R_NEVER)
 			invalid(c, name, w);
@@ -819,8 +819,8 @@ static void read_file(const char *name, int type, void *arg)
 			s->restart = (uint8_t)k;
 		return;
 	}
-	if (k < TKILL) {  /* memory-max (bytes, or K, M, G), pids-max, cpu-weight (1-10000) */
-		k -= CGROUP;
+	if (k < CF_TKILL) {  /* memory-max (bytes, or K, M, G), pids-max, cpu-weight (1-10000) */
+		k -= CF_CGROUP;
 		if (parse_size(w, k == CG_MEMORY, &n) < 0 || n == ~(uint64_t)0 ||
 		    (k == CG_CPU && (n < 1 || n > 10000)))
 			invalid(c, name, w);
@@ -828,22 +828,22 @@ static void read_file(const char *name, int type, void *arg)
 		c->ru->cgset |= 1u << k;
 		return;
 	}
-	if (parse_uint(w, k == MAXFAIL ? 65535 : k == NOTIFYFD ? 1023 : 86400000, &v) < 0 ||
-	    (k == NOTIFYFD && v < 3) || (k >= HEALTH && !v)) {
+	if (parse_uint(w, k == CF_MAXFAIL ? 65535 : k == CF_NOTIFYFD ? 1023 : 86400000, &v) < 0 ||
+	    (k == CF_NOTIFYFD && v < 3) || (k >= CF_HEALTH && !v)) {
 		invalid(c, name, w);
 		return;
 	}
-	if (k == TKILL)
+	if (k == CF_TKILL)
 		s->timeout_kill = v;
-	else if (k == TFINISH)
+	else if (k == CF_TFINISH)
 		s->timeout_finish = v;
-	else if (k == MAXFAIL)
+	else if (k == CF_MAXFAIL)
 		s->max_failures = (uint16_t)v;
-	else if (k == NOTIFYFD)
+	else if (k == CF_NOTIFYFD)
 		s->notify_fd = (int16_t)v;
 	else
-		c->hc.v[k - HEALTH] = v;
-	if (k == HEALTH + HC_WATCHDOG)
+		c->hc.v[k - CF_HEALTH] = v;
+	if (k == CF_HEALTH + HC_WATCHDOG)
 		c->hc.what |= H_WATCHDOG;
 }
 
@@ -867,7 +867,7 @@ static void env_file(const char *name, int type, void *arg)
 		return;
 	size_t nlen = strlen(name), room = ENV_BYTES - e->len, vlen = 0;
 	if (e->count == ENV_MAX || nlen + 2 > room) {
-		fail(c, "env", "too many variables");
+		config_fail(c, "env", "too many variables");
 		return;
 	}
 	char *p = e->buf + e->len, *v = p + nlen + 1;
@@ -883,7 +883,7 @@ static void env_file(const char *name, int type, void *arg)
 		if (!v[vlen])  /* envdir: NUL stands for newline */
 			v[vlen] = '\n';
 	if (n > 0 && vlen == (size_t)n && (size_t)n == room - nlen - 2) {
-		fail(c, "env", "values too large");
+		config_fail(c, "env", "values too large");
 		return;
 	}
 	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
@@ -934,7 +934,7 @@ static char **read_env(struct config *c)
 		if (find_var(env, n, *v) == n && k++ < ENV_MAX)
 			env[k - 1] = *v;
 	if (k > ENV_MAX)
-		fail(c, "env", "too many variables");
+		config_fail(c, "env", "too many variables");
 	if (c->bad)
 		return NULL;
 	n = 0;
@@ -970,7 +970,7 @@ int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp
 	if (listed < 0) {
 		cannot_read(&c, "service dir");
 	} else if (!c.run) {
-		fail(&c, "run", "missing");
+		config_fail(&c, "run", "missing");
 	} else if (!c.bad && (c.env || c.varlen)) {
 		*envp = read_env(&c);
 	}
