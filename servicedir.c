@@ -824,8 +824,10 @@ static void read_file(const char *name, int type, void *arg)
 		if (parse_size(w, k == CG_MEMORY, &n) < 0 || n == ~(uint64_t)0 ||
 		    (k == CG_CPU && (n < 1 || n > 10000)))
 			invalid(c, name, w);
-		c->ru->cg[k] = n;
-		c->ru->cgset |= 1u << k;
+		else {
+			c->ru->cg[k] = n;
+			c->ru->cgset |= 1u << k;
+		}
 		return;
 	}
 	if (parse_uint(w, k == CF_MAXFAIL ? 65535 : k == CF_NOTIFYFD ? 1023 : 86400000, &v) < 0 ||
