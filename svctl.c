@@ -257,6 +257,7 @@ static void show(const struct service *s, int64_t now, int js)
 /* Shell sort, a few lines instead of libc's qsort: by name, or by
  * by[slot], biggest first. */
 static const int64_t *by;
+static int64_t mem[MAXSLOT], cpu[MAXSLOT];  /* top: of each slot */
 
 static void sort(struct service **v, int n)
 {
@@ -271,15 +272,26 @@ static void sort(struct service **v, int n)
 		}
 }
 
+/* The services (not loggers) into list, sorted by name; or with key
+ * (top), the running ones by mem or cpu, biggest first. */
+static int collect(struct service **list, const int64_t *key)
+{
+	int n = 0;
+	for (uint32_t i = 0; i < nslots; i++)
+		if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED && (!key || shows_pid(&slots[i]))) {
+			if (key)
+				usage_of(&slots[i], &mem[i], &cpu[i]);
+			list[n++] = &slots[i];
+		}
+	by = key;
+	sort(list, n);
+	return n;
+}
+
 static int status(char **names, int n, int as_json)
 {
 	static struct service *list[MAXSLOT];
-	int count = 0, rc = E_OK;
-	for (uint32_t i = 0; !n && i < nslots; i++)
-		if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED)
-			list[count++] = &slots[i];
-	by = NULL;
-	sort(list, count);
+	int rc = E_OK, count = n ? 0 : collect(list, NULL);
 	for (int i = 0; i < n && count < MAXSLOT; i++)
 		if (!(list[count] = find(names[i])))
 			err(names[i], "unknown service"), rc = E_UNKNOWN;
@@ -304,12 +316,11 @@ static int status(char **names, int n, int as_json)
 static int top(int argc, char **argv)
 {
 	static struct service *list[MAXSLOT];
-	static int64_t mem[MAXSLOT], cpu[MAXSLOT];
+	const int64_t *key = mem;
 	uint32_t rounds = 0;  /* 0: until interrupted */
-	by = mem;
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-c"))
-			by = cpu;
+			key = cpu;
 		else if (strcmp(argv[i], "-n") || ++i == argc || parse_uint(argv[i], 1000000, &rounds) < 0)
 			return usage();
 	for (uint32_t r = 0; !rounds || r < rounds; r++) {
@@ -321,13 +332,7 @@ static int top(int argc, char **argv)
 			err(run_dir, "no live init");
 			return E_UNKNOWN;
 		}
-		int n = 0;
-		for (uint32_t i = 0; i < nslots; i++)
-			if ((slots[i].flags & (F_USED | F_LOGGER)) == F_USED && shows_pid(&slots[i])) {
-				usage_of(&slots[i], &mem[i], &cpu[i]);
-				list[n++] = &slots[i];
-			}
-		sort(list, n);
+		int n = collect(list, key);
 		struct winsize ws;
 		int rows = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 2 ? ws.ws_row - 2 : 22;
 		out(rounds == 1 ? "" : "\033[H\033[2J");  /* a screen, not a scroll */
