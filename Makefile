@@ -100,7 +100,7 @@ cross:
 # but qemu (which boots the static ./init), ASAN_SUITES= none.
 ASAN_SUITES ?= security svctl svdir svlog
 ifeq ($(ASAN_SUITES),all)
-override ASAN_SUITES := $(filter-out qemu,$(basename $(notdir $(wildcard test/*.bats))))
+override ASAN_SUITES := $(filter-out qemu%,$(basename $(notdir $(wildcard test/*.bats))))
 endif
 # Then a subset against each cross build (scripts/runtests.sh) and boots
 # of aarch64, armhf and mipsel (test/qemu-arch.bats); make test
