@@ -22,7 +22,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,14 +43,11 @@
 #define MAXKEEP  100000UL
 #define BUFMAX   ((size_t)1 << 30) /* longest partial line held in memory */
 
-static const char usage_msg[] =
-	"svlog: usage: svlog [-s BYTES] [-n FILES] [-t] DIR\n";
-
 static struct {
 	const char *dir;
 	int dirfd, curfd, sigfd;
 	uint64_t max;           /* -s BYTES */
-	unsigned long keep;     /* -n FILES */
+	uint64_t keep;          /* -n FILES */
 	int tflag;              /* -t */
 	unsigned long narch;    /* archives in DIR, as far as we know */
 	int64_t lsec;           /* time in the last archive name made */
@@ -76,30 +72,27 @@ static struct {
 /* read into ibuf + NOTEMAX: lg_out() may put the notice before the data */
 static char ibuf[NOTEMAX + READSZ];
 
-/* One line on stderr, from the strings given up to NULL, in one write so
- * it never interleaves with other writers. */
-static void lg_say(const char *a, ...)
+/* One line "svlog: A B[: error e]" on stderr, in one write so it never
+ * interleaves with other writers. */
+static void lg_say(const char *a, const char *b, int e)
 {
 	char m[512];
-	size_t n = 7;
-	va_list ap;
-	memcpy(m, "svlog: ", n);
-	va_start(ap, a);
-	for (const char *s = a; s; s = va_arg(ap, const char *)) {
-		size_t k = strlen(s);
+	const char *part[] = { "svlog: ", a, b, e ? ": " : "", e ? errstr(e) : "" };
+	size_t n = 0;
+	for (int i = 0; i < 5; i++) {
+		size_t k = strlen(part[i]);
 		if (k > sizeof m - 1 - n)
 			k = sizeof m - 1 - n;
-		memcpy(m + n, s, k);
+		memcpy(m + n, part[i], k);
 		n += k;
 	}
-	va_end(ap);
 	m[n++] = '\n';
 	while (write(2, m, n) < 0 && errno == EINTR)
 		;
 }
 
 /* Decimal digits of v, exactly w of them (zero padded). */
-static char *lg_digits(char *p, unsigned long v, int w)
+static char *lg_digits(char *p, uint32_t v, int w)
 {
 	for (int i = w - 1; i >= 0; i--, v /= 10)
 		p[i] = (char)('0' + v % 10);
@@ -107,38 +100,29 @@ static char *lg_digits(char *p, unsigned long v, int w)
 }
 
 /* UTC time as YYYY-MM-DDTHH:MM:SS.ffffff, or without '-' and ':' when
- * compact. Days to a civil date: the usual era/day-of-era arithmetic
- * (eras of 400 years, years starting in March). */
+ * compact. In 32 bits (64-bit division is a libgcc call on 32-bit CPUs):
+ * times before 1970 or from 2106 on are shown as those limits. Days to a
+ * civil date: the usual era/day-of-era arithmetic (eras of 400 years,
+ * years starting in March). */
 static char *lg_fmt_time(char *p, int64_t sec, long usec, int compact)
 {
-	if (sec < 0)
-		sec = 0;
-	uint64_t days = (uint64_t)sec / 86400, sod = (uint64_t)sec % 86400;
-	uint64_t z = days + 719468, era = z / 146097, doe = z % 146097;
-	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	uint64_t mp = (5 * doy + 2) / 153;
-	uint64_t d = doy - (153 * mp + 2) / 5 + 1;
-	uint64_t m = mp < 10 ? mp + 3 : mp - 9;
-	uint64_t y = yoe + era * 400 + (m <= 2);
-
-	p = lg_digits(p, (unsigned long)y, 4);
-	if (!compact)
-		*p++ = '-';
-	p = lg_digits(p, (unsigned long)m, 2);
-	if (!compact)
-		*p++ = '-';
-	p = lg_digits(p, (unsigned long)d, 2);
-	*p++ = 'T';
-	p = lg_digits(p, (unsigned long)(sod / 3600), 2);
-	if (!compact)
-		*p++ = ':';
-	p = lg_digits(p, (unsigned long)(sod / 60 % 60), 2);
-	if (!compact)
-		*p++ = ':';
-	p = lg_digits(p, (unsigned long)(sod % 60), 2);
-	*p++ = '.';
-	return lg_digits(p, (unsigned long)usec, 6);
+	uint32_t t = sec < 0 ? 0 : sec > UINT32_MAX ? UINT32_MAX : (uint32_t)sec;
+	uint32_t z = t / 86400 + 719468, sod = t % 86400;
+	uint32_t era = z / 146097, doe = z % 146097;
+	uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint32_t mp = (5 * doy + 2) / 153;
+	uint32_t m = mp < 10 ? mp + 3 : mp - 9;
+	uint32_t v[7] = { yoe + era * 400 + (m <= 2), m, doy - (153 * mp + 2) / 5 + 1,
+	                  sod / 3600, sod / 60 % 60, sod % 60, (uint32_t)usec };
+	for (int i = 0;; i++) {
+		p = lg_digits(p, v[i], "\4\2\2\2\2\2\6"[i]);
+		if (i == 6)
+			return p;
+		char c = (compact ? "\0\0T\0\0." : "--T::.")[i];
+		if (c)
+			*p++ = c;
+	}
 }
 
 /* The -t prefix for the current time. */
@@ -192,13 +176,13 @@ static unsigned long lg_scan(char oldest[ARCHLEN + 1])
 
 /* Delete the oldest archive if there are more than keep: 0 if one was
  * deleted, -1 if not. */
-static int lg_delete_oldest(unsigned long keep)
+static int lg_delete_oldest(uint64_t keep)
 {
-	char old[ARCHLEN + 1];
-	if (lg_scan(old) <= keep)
+	char old[ARCHLEN + 2] = "/";
+	if (lg_scan(old + 1) <= keep)
 		return -1;
-	if (unlinkat(S.dirfd, old, 0) < 0) {
-		lg_say(S.dir, "/", old, ": ", errstr(errno), NULL);
+	if (unlinkat(S.dirfd, old + 1, 0) < 0) {
+		lg_say(S.dir, old, errno);
 		return -1;
 	}
 	S.narch--;
@@ -426,7 +410,7 @@ static void lg_out(char *p, size_t n)
 	}
 	if (e != 0) {
 		if (!S.failing)
-			lg_say(S.dir, "/current: ", errstr(e), NULL);
+			lg_say(S.dir, "/current", e);
 		S.failing = 1;
 		lg_drop(p + done, n - done);
 		lg_cut();
@@ -560,14 +544,14 @@ static int lg_signals(void)
 		case SIGALRM:
 			if (S.curfd >= 0 && S.size > 0 && (e = lg_rotate()) != 0
 			    && !S.failing)
-				lg_say(S.dir, "/current: cannot rotate: ", errstr(e), NULL);
+				lg_say(S.dir, "/current: cannot rotate", e);
 			break;
 		case SIGHUP:
 			if (S.curfd >= 0)
 				close(S.curfd);
 			S.curfd = -1;
 			if ((e = lg_open_current()) != 0 && !S.failing)
-				lg_say(S.dir, "/current: ", errstr(e), NULL);
+				lg_say(S.dir, "/current", e);
 			break;
 		}
 	}
@@ -580,21 +564,15 @@ static int lg_finish(int code)
 		ibuf[NOTEMAX] = '\n';
 		lg_take(ibuf + NOTEMAX, 1, NULL);
 	}
-	if (S.pstart > 0)
-		lg_flush_lines();
-	lg_out(S.buf, S.len);  /* also the notice alone, if still failing */
-	S.len = 0;
+	/* all held is whole lines now; if still failing, the notice is
+	 * tried even with none (exit closes the files) */
+	lg_out(S.buf, S.len);
 	if (S.failing) {
 		char m[32];
-		*fmt_uint(m, S.dropped) = 0;
-		lg_say("dropped ", m, " lines", NULL);
+		memcpy(fmt_uint(m, S.dropped), " lines", 7);
+		lg_say("dropped ", m, 0);
 		code = 111;
 	}
-	munmap(S.buf - NOTEMAX, S.cap + NOTEMAX);
-	if (S.curfd >= 0)
-		close(S.curfd);
-	close(S.dirfd);
-	close(S.sigfd);
 	return code;
 }
 
@@ -606,7 +584,7 @@ static int lg_run(void)
 		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			lg_say("poll: ", errstr(errno), NULL);
+			lg_say("poll", "", errno);
 			return lg_finish(111);
 		}
 		if (pf[1].revents && lg_signals())
@@ -616,7 +594,7 @@ static int lg_run(void)
 			if (n == 0)
 				return lg_finish(0);
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
-				lg_say("stdin: ", errstr(errno), NULL);
+				lg_say("stdin", "", errno);
 				return lg_finish(111);
 			}
 			if (n > 0) {
@@ -633,8 +611,7 @@ static int lg_run(void)
 
 static int lg_usage(void)
 {
-	while (write(2, usage_msg, sizeof usage_msg - 1) < 0 && errno == EINTR)
-		;
+	lg_say("usage: svlog [-s BYTES] [-n FILES] [-t] DIR", "", 0);
 	return 2;
 }
 
@@ -660,31 +637,31 @@ static int lg_setup(void)
 	int e, made = mkdir_p(S.dir);
 	struct stat st;
 	if (made < 0) {
-		lg_say(S.dir, ": cannot create: ", errstr(errno), NULL);
+		lg_say(S.dir, ": cannot create", errno);
 		return -1;
 	}
 	S.dirfd = openat(AT_FDCWD, S.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (S.dirfd < 0 || (made && fchmod(S.dirfd, 0750) < 0) ||
 	    stat_at(S.dirfd, "", &st, AT_EMPTY_PATH) < 0) {
-		lg_say(S.dir, ": ", errstr(errno), NULL);
+		lg_say(S.dir, "", errno);
 		return -1;
 	}
 	/* others could swap our files: only in a sticky dir of our own */
 	if ((st.st_mode & S_IWOTH) && !((st.st_mode & S_ISVTX) && st.st_uid == geteuid())) {
-		lg_say(S.dir, ": writable by others", NULL);
+		lg_say(S.dir, ": writable by others", 0);
 		return -1;
 	}
 	/* one svlog per directory: two would interleave and rotate each
 	 * other's files */
 	if (flock(S.dirfd, LOCK_EX | LOCK_NB) < 0) {
 		e = errno;
-		lg_say(S.dir, ": ", e == EWOULDBLOCK ? "in use by another svlog"
-		                                    : errstr(e), NULL);
+		lg_say(S.dir, e == EWOULDBLOCK ? ": in use by another svlog" : "",
+		       e == EWOULDBLOCK ? 0 : e);
 		return -1;
 	}
 	S.curfd = -1;
 	if ((e = lg_open_current()) != 0) {
-		lg_say(S.dir, "/current: ", errstr(e), NULL);
+		lg_say(S.dir, "/current", e);
 		return -1;
 	}
 	S.narch = ULONG_MAX;     /* unknown: read DIR */
@@ -698,7 +675,7 @@ static int lg_setup(void)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGPIPE);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
-		lg_say("sigprocmask: ", errstr(errno), NULL);
+		lg_say("sigprocmask", "", errno);
 		return -1;
 	}
 	/* SIGPIPE stays blocked and unread: a closed stderr is just EPIPE */
@@ -708,7 +685,7 @@ static int lg_setup(void)
 	for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
 		sig_default(sigs[k]);
 	if ((S.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-		lg_say("signalfd: ", errstr(errno), NULL);
+		lg_say("signalfd", "", errno);
 		return -1;
 	}
 	/* room for a partial line up to BYTES and a read; reserved, not
@@ -723,7 +700,7 @@ static int lg_setup(void)
 			break;
 		}
 		if (S.cap <= 2 * READSZ) {
-			lg_say("mmap: ", errstr(errno), NULL);
+			lg_say("mmap", "", errno);
 			return -1;
 		}
 		S.cap /= 2;
@@ -733,39 +710,25 @@ static int lg_setup(void)
 
 int svlog_main(int argc, char **argv)
 {
-	uint64_t v;
-	int i;
+	int i = 1;
 	S.max = 1000000;
 	S.keep = 10;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-' || !a[1])
-			break;
-		if (!strcmp(a, "--")) {
+	/* -t, -s BYTES, -n FILES, also grouped (-ts100), up to -- */
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i] + 1;
+		if (!strcmp(a, "-")) {
 			i++;
 			break;
 		}
-		for (int j = 1; a[j]; j++) {
-			if (a[j] == 't') {
-				S.tflag = 1;
-				continue;
-			}
-			if (a[j] != 's' && a[j] != 'n')
-				return lg_usage();
-			const char *val = a[j + 1] ? a + j + 1 : argv[++i];
-			if (i >= argc)
-				return lg_usage();
-			if (a[j] == 's') {
-				if (lg_number(val, MINSIZE, MAXSIZE, &v) < 0)
-					return lg_usage();
-				S.max = v;
-			} else {
-				if (lg_number(val, 1, MAXKEEP, &v) < 0)
-					return lg_usage();
-				S.keep = (unsigned long)v;
-			}
-			break;
-		}
+		for (; *a == 't'; a++)
+			S.tflag = 1;
+		if (!*a)
+			continue;
+		int s = *a == 's';
+		if ((!s && *a != 'n') ||
+		    lg_number(a[1] ? a + 1 : argv[++i], s ? MINSIZE : 1,
+		              s ? MAXSIZE : MAXKEEP, s ? &S.max : &S.keep) < 0)
+			return lg_usage();
 	}
 	if (argc - i != 1 || !argv[i][0])
 		return lg_usage();
