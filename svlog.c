@@ -65,12 +65,12 @@ static struct {
 	uint64_t dropped;       /* lines dropped while failing */
 	size_t note;            /* the bytes being written start with the
 	                         * notice, this long, not written yet */
-	char *buf;              /* complete lines [0,pstart), partial [pstart,len) */
-	size_t len, cap, pstart;
+	char *buf;              /* input held: [0,len), a partial line */
+	size_t len, cap;        /* (NOTEMAX bytes before buf are free) */
+	size_t hold;            /* longest partial line held */
 } S;
 
-/* read into ibuf + NOTEMAX: lg_out() may put the notice before the data */
-static char ibuf[NOTEMAX + READSZ];
+static char tbuf[READSZ];       /* -t: input read, before stamps are added */
 
 /* One line "svlog: A B[: error e]" on stderr, in one write so it never
  * interleaves with other writers. */
@@ -280,7 +280,7 @@ static int lg_emit_step(const char **pp, size_t *np)
 		k = n;
 	} else {
 		/* a notice needs (part of) a line after it in the same write */
-		const char *nl = room ? memrchr(p, '\n', (size_t)room) : NULL;
+		const char *nl = memrchr(p, '\n', (size_t)room);
 		if (nl && (size_t)(nl + 1 - p) > S.note)
 			k = (size_t)(nl + 1 - p);
 		else if (room > S.note && (S.size == 0 || (S.midline && !S.note)))
@@ -302,15 +302,11 @@ static int lg_emit_step(const char **pp, size_t *np)
 	}
 	if (w == 0)
 		return ENOSPC;
+	const char *nl = memrchr(p, '\n', (size_t)w);
+	if (nl)
+		S.lineend = S.size + (uint64_t)(nl + 1 - p);
 	S.size += (uint64_t)w;
 	S.midline = p[w - 1] != '\n';
-	if (!S.midline) {
-		S.lineend = S.size;
-	} else {
-		const char *nl = memrchr(p, '\n', (size_t)w);
-		if (nl)
-			S.lineend = S.size - (uint64_t)(p + w - (nl + 1));
-	}
 	*pp = p + w;
 	*np = n - (size_t)w;
 	return 0;
@@ -417,110 +413,71 @@ static void lg_out(char *p, size_t n)
 	}
 }
 
-/* ---- the line buffer ---- */
+/* ---- the input ---- */
 
-/* Write the complete lines buffered, keep the partial one at the start. */
-static void lg_flush_lines(void)
+/* [b, e) in buf is input not written yet (what is before b is done with).
+ * Write its complete lines, and its partial line too if that continues a
+ * line begun in the log or is too long to hold; keep the rest at the start
+ * of buf. */
+static void lg_input(char *b, char *e)
 {
-	lg_out(S.buf, S.pstart);
-	memmove(S.buf, S.buf + S.pstart, S.len - S.pstart);
-	S.len -= S.pstart;
-	S.pstart = 0;
-}
-
-/* The buffer is full: write the complete lines, or else the partial line
- * as it is (a long line, or longer than the buffer). */
-static void lg_make_room(void)
-{
-	if (S.pstart > 0) {
-		lg_flush_lines();
-	} else {
-		lg_out(S.buf, S.len);
+	char *nl = memrchr(b, '\n', (size_t)(e - b));
+	if (nl) {
+		lg_out(b, (size_t)(nl + 1 - b));
+		b = nl + 1;
+	}
+	S.len = (size_t)(e - b);
+	if (S.len && (S.streaming || S.len >= S.hold)) {
+		lg_out(b, S.len);
 		S.len = 0;
 	}
+	memmove(S.buf, b, S.len);
 }
 
-/* Append p[0,n) to the buffer; complete: it ends a line. */
-static void lg_put(const char *p, size_t n, int complete)
+/* Take n bytes read at p: in buf just after what is held, or with -t in
+ * tbuf, to be copied into buf with a stamp before each line. */
+static void lg_read(char *p, size_t n)
 {
+	char ts[TSLEN];
+	if (S.tflag)
+		lg_stamp(ts);
 	while (n > 0) {
-		if (S.len == S.cap) {
-			lg_make_room();
-			if (S.skip) {
-				/* the line being put was dropped: skip its rest */
-				const char *q = memchr(p, '\n', n);
-				if (!q)
-					return;
-				S.skip = 0;
-				n -= (size_t)(q + 1 - p);
-				p = q + 1;
-				S.pstart = S.len;
-				continue;
-			}
+		if (S.skip) {
+			/* the rest of a dropped line (nothing is held) */
+			char *q = memchr(p, '\n', n);
+			if (!q)
+				return;
+			S.skip = 0;
+			S.inl = 0;
+			n -= (size_t)(q + 1 - p);
+			p = q + 1;
+			continue;
 		}
-		size_t c = S.cap - S.len;
-		if (c > n)
-			c = n;
-		memcpy(S.buf + S.len, p, c);
-		S.len += c;
-		p += c;
-		n -= c;
-	}
-	if (complete)
-		S.pstart = S.len;
-}
-
-/* Take input bytes; ts is the -t prefix for lines starting in them. */
-static void lg_take(char *p, size_t n, const char *ts)
-{
-	if (S.skip) {
-		char *q = memchr(p, '\n', n);
-		if (!q)
+		if (!S.tflag) {
+			S.inl = p[n - 1] != '\n';
+			lg_input(p - S.len, p + n);
 			return;
-		S.skip = 0;
-		S.inl = 0;
-		n -= (size_t)(q + 1 - p);
-		p = q + 1;
-	}
-	if (n == 0)
-		return;
-	if (!S.tflag) {
-		char *q = memrchr(p, '\n', n);
-		S.inl = p[n - 1] != '\n';
-		if (q) {
-			size_t k = (size_t)(q + 1 - p);
-			if (S.len == 0)
-				lg_out(p, k);      /* nothing held: write from ibuf */
-			else
-				lg_put(p, k, 1);
-			p += k;
-			n -= k;
 		}
-		lg_put(p, n, 0);
-		return;
-	}
-	while (n > 0) {
-		if (!S.inl)
-			lg_put(ts, TSLEN, 0);
-		const char *q = memchr(p, '\n', n);
-		size_t k = q ? (size_t)(q + 1 - p) : n;
-		lg_put(p, k, q != NULL);
-		S.inl = q == NULL;
+		if (S.cap - S.len <= TSLEN)
+			lg_input(S.buf, S.buf + S.len);  /* makes room */
+		if (!S.inl) {
+			memcpy(S.buf + S.len, ts, TSLEN);
+			S.len += TSLEN;
+			S.inl = 1;
+		}
+		size_t k = S.cap - S.len < n ? S.cap - S.len : n;
+		char *q = memchr(p, '\n', k);
+		if (q) {
+			k = (size_t)(q + 1 - p);
+			S.inl = 0;
+		}
+		memcpy(S.buf + S.len, p, k);
+		S.len += k;
 		p += k;
 		n -= k;
 	}
-}
-
-/* After each read: write the complete lines; also the partial one if it is
- * the rest of a long line or is one already. */
-static void lg_flush(void)
-{
-	if (S.pstart > 0)
-		lg_flush_lines();
-	if (S.len > 0 && (S.streaming || S.len >= S.max)) {
-		lg_out(S.buf, S.len);
-		S.len = 0;
-	}
+	if (S.tflag)
+		lg_input(S.buf, S.buf + S.len);
 }
 
 /* ---- main loop ---- */
@@ -560,12 +517,10 @@ static int lg_signals(void)
 /* EOF, SIGTERM or a read error: write out all that was read, end. */
 static int lg_finish(int code)
 {
-	if (S.inl) {
-		ibuf[NOTEMAX] = '\n';
-		lg_take(ibuf + NOTEMAX, 1, NULL);
-	}
-	/* all held is whole lines now; if still failing, the notice is
-	 * tried even with none (exit closes the files) */
+	if (S.inl && !S.skip)
+		S.buf[S.len++] = '\n';
+	/* if still failing, the notice is tried even with no line (exit
+	 * closes the files) */
 	lg_out(S.buf, S.len);
 	if (S.failing) {
 		char m[32];
@@ -578,7 +533,6 @@ static int lg_finish(int code)
 
 static int lg_run(void)
 {
-	char ts[TSLEN];
 	for (;;) {
 		struct pollfd pf[2] = { { 0, POLLIN, 0 }, { S.sigfd, POLLIN, 0 } };
 		if (poll(pf, 2, -1) < 0) {
@@ -590,19 +544,16 @@ static int lg_run(void)
 		if (pf[1].revents && lg_signals())
 			return lg_finish(0);
 		if (pf[0].revents) {
-			ssize_t n = read(0, ibuf + NOTEMAX, READSZ);
+			char *p = S.tflag ? tbuf : S.buf + S.len;
+			ssize_t n = read(0, p, READSZ);
 			if (n == 0)
 				return lg_finish(0);
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
 				lg_say("stdin", "", errno);
 				return lg_finish(111);
 			}
-			if (n > 0) {
-				if (S.tflag)
-					lg_stamp(ts);
-				lg_take(ibuf + NOTEMAX, (size_t)n, ts);
-				lg_flush();
-			}
+			if (n > 0)
+				lg_read(p, (size_t)n);
 		}
 	}
 }
@@ -634,78 +585,75 @@ static int lg_number(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
 
 static int lg_setup(void)
 {
-	int e, made = mkdir_p(S.dir);
+	static const unsigned char sigs[] = { SIGTERM, SIGINT, SIGALRM, SIGHUP, SIGPIPE };
+	const char *who = S.dir, *why = ": cannot create";
 	struct stat st;
-	if (made < 0) {
-		lg_say(S.dir, ": cannot create", errno);
-		return -1;
-	}
+	sigset_t set;
+	int e, made = mkdir_p(S.dir);
+	if (made < 0)
+		goto fail_errno;
+	why = "";
 	S.dirfd = openat(AT_FDCWD, S.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (S.dirfd < 0 || (made && fchmod(S.dirfd, 0750) < 0) ||
-	    stat_at(S.dirfd, "", &st, AT_EMPTY_PATH) < 0) {
-		lg_say(S.dir, "", errno);
-		return -1;
-	}
+	    stat_at(S.dirfd, "", &st, AT_EMPTY_PATH) < 0)
+		goto fail_errno;
 	/* others could swap our files: only in a sticky dir of our own */
-	if ((st.st_mode & S_IWOTH) && !((st.st_mode & S_ISVTX) && st.st_uid == geteuid())) {
-		lg_say(S.dir, ": writable by others", 0);
-		return -1;
-	}
+	e = 0;
+	why = ": writable by others";
+	if ((st.st_mode & S_IWOTH) && !((st.st_mode & S_ISVTX) && st.st_uid == geteuid()))
+		goto fail;
 	/* one svlog per directory: two would interleave and rotate each
 	 * other's files */
 	if (flock(S.dirfd, LOCK_EX | LOCK_NB) < 0) {
-		e = errno;
-		lg_say(S.dir, e == EWOULDBLOCK ? ": in use by another svlog" : "",
-		       e == EWOULDBLOCK ? 0 : e);
-		return -1;
+		why = ": in use by another svlog";
+		if (errno == EWOULDBLOCK)
+			goto fail;
+		why = "";
+		goto fail_errno;
 	}
 	S.curfd = -1;
-	if ((e = lg_open_current()) != 0) {
-		lg_say(S.dir, "/current", e);
-		return -1;
-	}
+	why = "/current";
+	if ((e = lg_open_current()) != 0)
+		goto fail;
 	S.narch = ULONG_MAX;     /* unknown: read DIR */
 	lg_prune();
 
-	sigset_t set;
+	who = "";
+	why = "sigprocmask";
 	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGALRM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGPIPE);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
-		lg_say("sigprocmask", "", errno);
-		return -1;
-	}
+	for (int k = 0; k < 5; k++)
+		sigaddset(&set, sigs[k]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		goto fail_errno;
 	/* SIGPIPE stays blocked and unread: a closed stderr is just EPIPE */
 	sigdelset(&set, SIGPIPE);
 	/* an ignored signal never reaches the signalfd: undo inherited SIG_IGN */
-	static const int sigs[] = { SIGTERM, SIGINT, SIGALRM, SIGHUP };
-	for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
+	for (int k = 0; k < 4; k++)
 		sig_default(sigs[k]);
-	if ((S.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-		lg_say("signalfd", "", errno);
-		return -1;
-	}
+	why = "signalfd";
+	if ((S.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		goto fail_errno;
 	/* room for a partial line up to BYTES and a read; reserved, not
 	 * allocated: pages come as they are used (and no malloc in init) */
 	uint64_t want = S.max + READSZ + TSLEN;
 	S.cap = want > BUFMAX ? BUFMAX : (size_t)want;
-	for (;;) {
-		S.buf = mmap(NULL, S.cap + NOTEMAX, PROT_READ | PROT_WRITE,
-		             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (S.buf != MAP_FAILED) {
-			S.buf += NOTEMAX;
-			break;
-		}
-		if (S.cap <= 2 * READSZ) {
-			lg_say("mmap", "", errno);
-			return -1;
-		}
+	why = "mmap";
+	while ((S.buf = mmap(NULL, S.cap + NOTEMAX, PROT_READ | PROT_WRITE,
+	                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)) == MAP_FAILED) {
+		if (S.cap <= 2 * READSZ)
+			goto fail_errno;
 		S.cap /= 2;
 	}
+	S.buf += NOTEMAX;
+	S.hold = S.cap - READSZ - TSLEN;
+	if (S.max < S.hold)
+		S.hold = (size_t)S.max;
 	return 0;
+fail_errno:
+	e = errno;
+fail:
+	lg_say(who, why, e);
+	return -1;
 }
 
 int svlog_main(int argc, char **argv)
