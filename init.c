@@ -45,6 +45,7 @@ int nofile_raised;              /* init raised it: children get nofile0 back */
 
 enum { M_MACHINE, M_CONTAINER, M_NESTED };
 static int mode;            /* M_MACHINE, M_CONTAINER or M_NESTED */
+static pid_t self;              /* getpid() */
 static int errfd = 2;           /* stderr, reopened non-blocking if we can */
 static int sigfd = -1;
 
@@ -178,6 +179,13 @@ int pwrite_all(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
+/* fcntl(fd, F_GETFD): -1 if fd is not open. Raw: libc's fcntl is
+ * 400 bytes of cases this one does not have. */
+int fd_flags(int fd)
+{
+	return (int)syscall(SYS_fcntl, fd, F_GETFD);
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
 	return pwrite_all(fd, buf, len, -1);
@@ -241,47 +249,53 @@ void say(const char *who, const char *what, const char *cause)
 }
 
 /* strerror() for the errors init, svctl and svlog can meet: libc's whole
- * table would cost more than this file's code. */
-static const struct { uint16_t num; char msg[33]; } errors[] = {  /* EDQUOT is 1133 on MIPS */
-	{ ENOENT, "No such file or directory" },
-	{ EACCES, "Permission denied" },
-	{ EPERM, "Operation not permitted" },
-	{ EEXIST, "File exists" },
-	{ ENOTDIR, "Not a directory" },
-	{ EISDIR, "Is a directory" },
-	{ EINVAL, "Invalid argument" },
-	{ EMFILE, "No file descriptors available" },
-	{ ENFILE, "Too many open files in system" },
-	{ ENOMEM, "Out of memory" },
-	{ EAGAIN, "Resource temporarily unavailable" },
-	{ ENOSPC, "No space left on device" },
-	{ EDQUOT, "Quota exceeded" },
-	{ EIO, "I/O error" },
-	{ EROFS, "Read-only file system" },
-	{ ENAMETOOLONG, "Filename too long" },
-	{ ELOOP, "Symbolic link loop" },
-	{ ENOEXEC, "Exec format error" },
-	{ ETXTBSY, "Text file busy" },
-	{ E2BIG, "Argument list too long" },
-	{ EBUSY, "Resource busy" },
-	{ ENXIO, "No such device or address" },
-	{ EPIPE, "Broken pipe" },
-	{ EBADF, "Bad file descriptor" },
-	{ ENODEV, "No such device" },
-	{ ECHILD, "No child process" },
-	{ EINTR, "Interrupted system call" },
-	{ EFBIG, "File too large" },
-	{ ENOSYS, "Function not implemented" },
-	{ ESRCH, "No such process" },
-	{ ENOTREG, "Not a regular file" },
+ * table would cost more than this file's code. The texts follow each
+ * other in the order of their numbers, each ended by its NUL. */
+static const uint16_t error_num[] = {  /* EDQUOT is 1133 on MIPS */
+	ENOENT, EACCES, EPERM, EEXIST, ENOTDIR, EISDIR, EINVAL, EMFILE, ENFILE, ENOMEM,
+	EAGAIN, ENOSPC, EDQUOT, EIO, EROFS, ENAMETOOLONG, ELOOP, ENOEXEC, ETXTBSY, E2BIG,
+	EBUSY, ENXIO, EPIPE, EBADF, ENODEV, ECHILD, EINTR, EFBIG, ENOSYS, ESRCH, ENOTREG,
 };
+static const char error_text[] =
+	"No such file or directory\0"
+	"Permission denied\0"
+	"Operation not permitted\0"
+	"File exists\0"
+	"Not a directory\0"
+	"Is a directory\0"
+	"Invalid argument\0"
+	"No file descriptors available\0"
+	"Too many open files in system\0"
+	"Out of memory\0"
+	"Resource temporarily unavailable\0"
+	"No space left on device\0"
+	"Quota exceeded\0"
+	"I/O error\0"
+	"Read-only file system\0"
+	"Filename too long\0"
+	"Symbolic link loop\0"
+	"Exec format error\0"
+	"Text file busy\0"
+	"Argument list too long\0"
+	"Resource busy\0"
+	"No such device or address\0"
+	"Broken pipe\0"
+	"Bad file descriptor\0"
+	"No such device\0"
+	"No child process\0"
+	"Interrupted system call\0"
+	"File too large\0"
+	"Function not implemented\0"
+	"No such process\0"
+	"Not a regular file";
 
 const char *errstr(int err)
 {
 	static char other[24];
-	for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
-		if (errors[i].num == err)
-			return errors[i].msg;
+	const char *t = error_text;
+	for (size_t i = 0; i < sizeof error_num / sizeof error_num[0]; i++, t += strlen(t) + 1)
+		if (error_num[i] == err)
+			return t;
 	*fmt_int(stpcpy(other, "error "), err) = 0;
 	return other;
 }
@@ -291,15 +305,36 @@ void say_errno(const char *who, const char *what, int err)
 	say(who, what, errstr(err));
 }
 
+/* "init: WHAT: " and errno's text */
+void say_sys(const char *what)
+{
+	say_errno(NULL, what, errno);
+}
+
 /* Decimal text of v at p, no NUL; returns the end. (No printf in this
  * binary: it would be a fifth of its size.) */
 char *fmt_uint(char *p, uint64_t v)
 {
 	char tmp[20];
 	int n = 0;
+	/* a 64-bit division on a 32-bit CPU is libgcc's code (kilobytes):
+	 * there, while v does not fit in a word, divide it by 10 16 bits at
+	 * a time (on a 64-bit CPU this loop is gone) */
+	for (; v > SIZE_MAX; n++) {
+		uint64_t q = 0;
+		uint32_t r = 0;
+		for (int shift = 48; shift >= 0; shift -= 16) {
+			uint32_t d = r << 16 | (uint32_t)(v >> shift & 0xffff);
+			q = q << 16 | d / 10;
+			r = d % 10;
+		}
+		tmp[n] = (char)('0' + r);
+		v = q;
+	}
+	size_t w = (size_t)v;
 	do
-		tmp[n++] = (char)('0' + v % 10);
-	while (v /= 10);
+		tmp[n++] = (char)('0' + w % 10);
+	while (w /= 10);
 	while (n)
 		*p++ = tmp[--n];
 	return p;
@@ -419,16 +454,28 @@ const char *signal_name(int sig)
 	return NULL;
 }
 
+/* The end of the word W (upper case) at the start of S, in any case;
+ * NULL if S does not start with it. (No strcasecmp: libc's two cost
+ * more than this.) */
+static const char *skip_word(const char *s, const char *w)
+{
+	for (; *w; s++, w++)
+		if (*s != *w && !(*s >= 'a' && *s <= 'z' && *s - 'a' + 'A' == *w))
+			return NULL;
+	return s;
+}
+
 /* "TERM", "term", "SIGTERM" or "15"; 0 if none. */
 int signal_number(const char *name)
 {
 	uint32_t n;
 	if (parse_uint(name, 64, &n) == 0)
 		return (int)n;
-	if (!strncasecmp(name, "SIG", 3))
-		name += 3;
+	const char *end = skip_word(name, "SIG");
+	if (end)
+		name = end;
 	for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-		if (!strcasecmp(signals[i].name, name))
+		if ((end = skip_word(name, signals[i].name)) && !*end)
 			return signals[i].num;
 	return 0;
 }
@@ -447,6 +494,48 @@ const char *state_name(int state)
 static volatile int exec_errno;
 static int start_dir = -1;  /* where init was started: the main command runs there */
 
+/* ioctl on fd 0, the terminal. Raw: libc's ioctl carries a table of
+ * time64 conversions on 32-bit CPUs (1.3 KB) that none of these needs. */
+static int tty_ioctl(unsigned long req, void *arg)
+{
+	return (int)syscall(SYS_ioctl, 0, req, arg);
+}
+
+/* execvp(), in a third of libc's bytes, by its rules: a name with a
+ * slash as it is, else in each dir of PATH (unset: /usr/local/bin:/bin:
+ * /usr/bin; an empty one: the current dir); EACCES if one was denied. */
+static void exec_search(char *const argv[])
+{
+	extern char **environ;
+	const char *p = getenv("PATH");
+	char b[PATH_MAX];
+	size_t k = strlen(argv[0]);
+	int denied = 0;
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, environ);
+		return;
+	}
+	errno = ENOENT;
+	for (p = p ? p : "/usr/local/bin:/bin:/usr/bin";; p++) {
+		size_t n = strcspn(p, ":");
+		if (n + k + 2 <= sizeof b) {
+			memcpy(b, p, n);
+			b[n] = '/';
+			memcpy(b + n + (n > 0), argv[0], k + 1);
+			execve(b, argv, environ);
+			if (errno == EACCES)
+				denied = 1;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return;
+		}
+		p += n;
+		if (!*p)
+			break;
+	}
+	if (denied)
+		errno = EACCES;
+}
+
 /* vfork+exec ARGV; -1 with errno if the fork or the exec failed. The new
  * process gets an empty signal mask; with `own_group` its own process
  * group, and the terminal's foreground if init had it. */
@@ -455,15 +544,17 @@ static pid_t start_process(char *const argv[], int own_group)
 	exec_errno = 0;
 	pid_t pid = vfork();
 	if (pid == 0) {
-		if (own_group && setpgid(0, 0) == 0 && isatty(0) && tcgetpgrp(0) == getpgid(getppid()))
-			tcsetpgrp(0, getpid());  /* SIGTTOU is still blocked here */
-		if ((own_group && start_dir >= 0 && fchdir(start_dir) < 0) ||
+		pid_t fg, me = getpid();
+		if (own_group && setpgid(0, 0) == 0 && tty_ioctl(TIOCGPGRP, &fg) == 0 &&
+		    fg == getpgid(getppid()))
+			tty_ioctl(TIOCSPGRP, &me);  /* SIGTTOU is still blocked here */
+		if ((own_group && start_dir >= 0 && syscall(SYS_fchdir, start_dir) < 0) ||
 		    sigmask_set(ksig_none) < 0 ||
 		    (nofile_raised && syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &nofile0, NULL) < 0)) {
 			exec_errno = errno;
 			_exit(126);
 		}
-		execvp(argv[0], argv);
+		exec_search(argv);
 		exec_errno = errno;
 		_exit(127);
 	}
@@ -480,11 +571,11 @@ static pid_t start_process(char *const argv[], int own_group)
 static pid_t run_script(const char *path)
 {
 	char *argv[] = { (char *)path, NULL };
-	if (access(path, X_OK) < 0)
+	if (access_at(AT_FDCWD, path, X_OK) < 0)
 		return 0;
 	pid_t pid = start_process(argv, 0);
 	if (pid < 0)
-		say_errno(NULL, path, errno);
+		say_sys(path);
 	return pid > 0 ? pid : 0;
 }
 
@@ -498,22 +589,21 @@ static void __attribute__((noreturn)) emergency_shell(const char *why)
 		pid_t pid = vfork();
 		if (pid == 0) {
 			setsid();
-			int fd = open("/dev/console", O_RDWR);
+			int fd = openat(AT_FDCWD, "/dev/console", O_RDWR);
 			if (fd >= 0) {
 				dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
-				ioctl(0, TIOCSCTTY, 1);
+				tty_ioctl(TIOCSCTTY, (void *)1);
 			}
 			sigmask_set(ksig_none);  /* a shell even if this failed */
 			execv(argv[0], argv);
 			_exit(127);
 		}
 		for (;;) {
-			pid_t p = wait(NULL);
+			pid_t p = waitpid(-1, NULL, 0);
 			if (p == pid || (p < 0 && errno == ECHILD))
 				break;
 		}
-		struct timespec ts = { 1, 0 };  /* no busy loop if sh is missing */
-		nanosleep(&ts, NULL);
+		poll(NULL, 0, 1000);  /* no busy loop if sh is missing */
 	}
 }
 
@@ -593,53 +683,56 @@ void request_shutdown(int act)
 	}
 }
 
-/* Nested mode: signal our own children only (whatever was re-parented to
- * us included), found in /proc by their parent pid. */
-static void signal_children(int sig)
+/* fn(N, arg) for every entry of the /proc dir DIR named by a number
+ * (pids in /proc, fds in /proc/self/fd); -1 if DIR cannot be read. */
+static int each_number(const char *dir, void (*fn)(int num, int arg), int arg)
 {
-	int dfd = openat(AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return;
-	pid_t me = getpid();
-	char buf[4096] __attribute__((aligned(8)));
+		return -1;
+	char buf[2048] __attribute__((aligned(8)));
 	long n;
 	/* getdents64: the same struct linux_dirent64 on every architecture */
-	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
-		for (long off = 0; off < n;) {
-			const char *name = buf + off + 19;
-			off += *(unsigned short *)(buf + off + 16);
-			uint32_t pid;
-			if (parse_uint(name, INT_MAX, &pid) < 0)
-				continue;
-			char path[64], stat[512];
-			memcpy(fmt_uint(stpcpy(path, "/proc/"), pid), "/stat", 6);
-			int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			ssize_t len = read(fd, stat, sizeof stat - 1);
-			close(fd);
-			if (len <= 0)
-				continue;
-			stat[len] = 0;
-			/* "pid (comm) S ppid ...": comm may hold spaces and ')' */
-			char *p = strrchr(stat, ')');
-			uint32_t ppid;
-			if (p && p[1] == ' ' && p[2] && p[3] == ' ') {
-				p[4 + strspn(p + 4, "0123456789")] = 0;
-				if (parse_uint(p + 4, INT_MAX, &ppid) == 0 && (pid_t)ppid == me)
-					kill((pid_t)pid, sig);
-			}
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0)
+		for (long off = 0; off < n; off += *(unsigned short *)(buf + off + 16)) {
+			uint32_t num;
+			if (parse_uint(buf + off + 19, INT_MAX, &num) == 0)
+				fn((int)num, arg);
 		}
-	}
 	close(dfd);
+	return 0;
+}
+
+/* Nested mode: signal our own children only (whatever was re-parented to
+ * us included), found in /proc by their parent pid. */
+static void signal_child(int pid, int sig)
+{
+	char path[64], stat[512];
+	memcpy(fmt_uint(stpcpy(path, "/proc/"), (uint32_t)pid), "/stat", 6);
+	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t len = read(fd, stat, sizeof stat - 1);
+	close(fd);
+	if (len <= 0)
+		return;
+	stat[len] = 0;
+	/* "pid (comm) S ppid ...": comm may hold spaces and ')' */
+	char *p = strrchr(stat, ')');
+	uint32_t ppid;
+	if (p && p[1] == ' ' && p[2] && p[3] == ' ') {
+		p[4 + strspn(p + 4, "0123456789")] = 0;
+		if (parse_uint(p + 4, INT_MAX, &ppid) == 0 && (pid_t)ppid == self)
+			kill(pid, sig);
+	}
 }
 
 static void kill_all(int sig)
 {
-	if (mode == M_NESTED || getpid() != 1) {
-		signal_children(sig);
+	if (mode == M_NESTED || self != 1) {
+		each_number("/proc", signal_child, sig);
 		if (sig != SIGKILL)
-			signal_children(SIGCONT);
+			each_number("/proc", signal_child, SIGCONT);
 		return;
 	}
 	if (sig != SIGKILL) {
@@ -865,7 +958,7 @@ static void __attribute__((noreturn)) run(void)
 			timeout = timeout < 0 ? 0 : timeout > INT_MAX ? INT_MAX : timeout;
 		}
 		if (poll(fds, (nfds_t)nfds, (int)timeout) < 0 && errno != EINTR && errno != EAGAIN) {
-			say_errno(NULL, "poll", errno);
+			say_sys("poll");
 			continue;
 		}
 		clock_tick();
@@ -887,40 +980,43 @@ static void __attribute__((noreturn)) run(void)
 
 /* ---- start-up ---- */
 
-static void mount_if(const char *src, const char *dir, const char *type,
-		     unsigned long flags, const char *data)
-{
-	struct stat a, b;
-	char parent[PATHLEN];
-	join(parent, dir, "..");
-	mkdir(dir, 0755);
-	if (stat_at(AT_FDCWD, dir, &a, 0) == 0 && stat_at(AT_FDCWD, parent, &b, 0) == 0 &&
-	    a.st_dev != b.st_dev)
-		return;  /* already a mount point */
-	if (mount(src, dir, type, flags, data) < 0 && errno != EBUSY)
-		say_errno(NULL, dir, errno);
-}
+/* What machine mode mounts, where nothing is mounted yet; the source
+ * is the type's name. */
+static const struct mount {
+	const char *dir, *type;
+	unsigned long flags;
+	const char *data;
+} mounts[] = {
+	{ "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+	{ "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+	{ "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=666" },
+	{ "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
+	{ "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+};
 
 static void machine_setup(void)
 {
-	mount_if("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	mount_if("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	mount_if("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
-	mount_if("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=666");
-	mount_if("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
-	mount_if("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	for (const struct mount *m = mounts; m < mounts + sizeof mounts / sizeof mounts[0]; m++) {
+		struct stat a, b;
+		char parent[PATHLEN];
+		join(parent, m->dir, "..");
+		mkdir(m->dir, 0755);
+		if (stat_at(AT_FDCWD, m->dir, &a, 0) == 0 && stat_at(AT_FDCWD, parent, &b, 0) == 0 &&
+		    a.st_dev != b.st_dev)
+			continue;  /* already a mount point */
+		if (mount(m->type, m->dir, m->type, m->flags, m->data) < 0 && errno != EBUSY)
+			say_sys(m->dir);
+	}
 	/* the kernel gives init the console as 0, 1, 2 only if /dev/console
 	 * existed before devtmpfs: make sure they are there now */
-	if (fcntl(0, F_GETFD) < 0 || fcntl(1, F_GETFD) < 0 || fcntl(2, F_GETFD) < 0) {
-		int fd = open("/dev/console", O_RDWR | O_NOCTTY);
-		if (fd >= 0) {
-			for (int i = 0; i < 3; i++)
-				if (fcntl(i, F_GETFD) < 0)
-					dup2(fd, i);
-			if (fd > 2)
-				close(fd);
-		}
-	}
+	int con = -1;
+	for (int fd = 0; fd < 3; fd++)
+		if (fd_flags(fd) < 0 &&
+		    (con >= 0 || (con = openat(AT_FDCWD, "/dev/console", O_RDWR | O_NOCTTY)) >= 0))
+			dup2(con, fd);
+	if (con > 2)
+		close(con);
 }
 
 static const char *absolute(const char *path)
@@ -945,28 +1041,23 @@ static const char *absolute(const char *path)
  * command is started, before any service: every fd without FD_CLOEXEC is
  * one of them (init opens its own close-on-exec) and is closed. Without
  * /proc they stay open in init, close-on-exec. */
+static void close_uncloexec(int fd, int unused)
+{
+	(void)unused;
+	if (fd > 2 && fd_flags(fd) == 0)
+		close(fd);
+}
+
 static void close_inherited(void)
 {
-	int dfd = openat(AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
+	if (each_number("/proc/self/fd", close_uncloexec, 0) == 0)
+		return;
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC 4
 #endif
 #ifdef SYS_close_range
-		syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC);
+	syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC);
 #endif
-		return;
-	}
-	char buf[2048] __attribute__((aligned(8)));
-	long n;
-	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0)
-		for (long off = 0; off < n; off += *(unsigned short *)(buf + off + 16)) {
-			uint32_t fd;
-			if (parse_uint(buf + off + 19, INT_MAX, &fd) == 0 && fd > 2 &&
-			    (int)fd != dfd && fcntl((int)fd, F_GETFD) == 0)
-				close((int)fd);
-		}
-	close(dfd);
 }
 
 /* The kernel starts init without PATH; services need one. */
@@ -998,8 +1089,9 @@ static int init_main(int argc, char **argv)
 	 * raw syscall so libc cannot keep any back) before anything can
 	 * arrive; they are read from a signalfd in the loop. */
 	if (sigmask_set(ksig_all) < 0)
-		say_errno(NULL, "rt_sigprocmask", errno);
+		say_sys("rt_sigprocmask");
 
+	self = getpid();
 	svdir = getenv("SVDIR");
 	rundir = getenv("SVRUN");
 	char **cmd = NULL;
@@ -1007,14 +1099,14 @@ static int init_main(int argc, char **argv)
 		if (!strcmp(argv[i], "--")) {
 			if (i + 1 < argc)
 				cmd = argv + i + 1;
-			else if (getpid() != 1)
+			else if (self != 1)
 				return usage();  /* `init --`: a command was meant */
 			break;
 		} else if (!strcmp(argv[i], "-d") && i + 1 < argc) {
 			svdir = argv[++i];
 		} else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
 			rundir = argv[++i];
-		} else if (getpid() != 1) {
+		} else if (self != 1) {
 			return usage();
 		}
 		/* PID 1 ignores what it does not know: the kernel passes
@@ -1028,33 +1120,33 @@ static int init_main(int argc, char **argv)
 	rundir = absolute(rundir);
 	if (strlen(svdir) > DIRLEN || strlen(rundir) > DIRLEN) {
 		say(NULL, strlen(svdir) > DIRLEN ? svdir : rundir, "path too long (400 bytes at most)");
-		if (getpid() != 1)
+		if (self != 1)
 			return 2;
 		svdir = "/etc/svc", rundir = "/run/svc";  /* PID 1 goes on with the defaults */
 	}
 
-	if (getpid() == 1)
+	if (self == 1)
 		mode = reboot(RB_DISABLE_CAD) == 0 ? M_MACHINE : M_CONTAINER;
 	else
 		mode = M_NESTED;
 	if (mode == M_NESTED && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		say_errno(NULL, "child subreaper", errno);
+		say_sys("child subreaper");
 
 	/* Dispositions are inherited across exec only as "ignored": reset
 	 * them all, so children start with every signal at its default. */
 	for (int sig = 1; sig < _NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP && sig_default(sig) < 0)
-			say_errno(NULL, "rt_sigaction", errno);
+			say_sys("rt_sigaction");
 
 	if (mode == M_MACHINE)
 		machine_setup();
 	for (int fd = 0; fd < 3; fd++)  /* services expect 0, 1, 2 to exist */
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+		if (fd_flags(fd) < 0 && openat(AT_FDCWD, "/dev/null", O_RDWR) != fd)
 			break;
 	if (cmd)  /* like tini: the command starts where init was started */
 		start_dir = openat(AT_FDCWD, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (chdir("/") < 0)
-		say_errno(NULL, "/", errno);
+		say_sys("/");
 	add_default_path();
 
 	/* our own messages go through a non-blocking copy of stderr, so a
@@ -1071,7 +1163,7 @@ static int init_main(int argc, char **argv)
 	sigfd = (int)syscall(SYS_signalfd4, -1, ksig_all, KSIGSET_SIZE, SFD_NONBLOCK | SFD_CLOEXEC);
 	devnull = openat(AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC);
 	if (sigfd < 0 || devnull < 0) {
-		say_errno(NULL, sigfd < 0 ? "signalfd" : "/dev/null", errno);
+		say_sys(sigfd < 0 ? "signalfd" : "/dev/null");
 		if (mode == M_MACHINE)
 			emergency_shell("cannot start");
 		return 111;
@@ -1127,19 +1219,15 @@ static int init_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	static const struct { char name[6]; int (*main)(int, char **); } names[] = {
+		{ "svctl", svctl_main }, { "svlog", svlog_main }, { "sv", sv_main },
+	};
 	const char *me = strrchr(argv[0], '/');
 	me = me ? me + 1 : argv[0];
-	if (!strcmp(me, "svctl"))
-		return svctl_main(argc, argv);
-	if (!strcmp(me, "svlog"))
-		return svlog_main(argc, argv);
-	if (!strcmp(me, "sv"))
-		return sv_main(argc, argv);
-	if (argc > 1 && !strcmp(argv[1], "svctl"))
-		return svctl_main(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "svlog"))
-		return svlog_main(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "sv"))
-		return sv_main(argc - 1, argv + 1);
+	/* called by its name, else as `init NAME ARG...` */
+	for (int arg = 0; arg < 2 && arg < argc; arg++)
+		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+			if (!strcmp(arg ? argv[1] : me, names[i].name))
+				return names[i].main(argc - arg, argv + arg);
 	return init_main(argc, argv);
 }

@@ -180,11 +180,13 @@ extern const uint64_t ksig_all[2], ksig_none[2];
 int sigmask_set(const uint64_t *set);  /* raw rt_sigprocmask(SIG_SETMASK) */
 void say(const char *who, const char *what, const char *cause);
 void say_errno(const char *who, const char *what, int err);
+void say_sys(const char *what);     /* say_errno(NULL, what, errno) */
 const char *errstr(int err);
 #define ENOTREG EMEDIUMTYPE    /* our own use: "Not a regular file" */
 int open_regular(int dfd, const char *file);
 int trusted(int fd, unsigned type);
 #define UNSAFE "not owned by init's user (or root), or writable by others"
+int fd_flags(int fd);           /* fcntl(fd, F_GETFD), raw */
 int write_all(int fd, const void *buf, size_t len);
 int pwrite_all(int fd, const void *buf, size_t len, off_t off);
 int mkdir_p(const char *dir);
