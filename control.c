@@ -24,6 +24,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "init.h"
 
@@ -60,6 +61,13 @@ static int fail_errno(const char *what)
 	return fail(what, cause);
 }
 
+/* fchmod(): libc's has a fallback through /proc for O_PATH fds, which
+ * these are not */
+static int fd_chmod(int fd, mode_t mode)
+{
+	return (int)syscall(SYS_fchmod, fd, mode);
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -93,7 +101,7 @@ int control_open(void)
 	if (dfd < 0)
 		return fail_errno(rundir);
 	if (made)
-		fchmod(dfd, 0755);  /* whatever the umask: status is for all */
+		fd_chmod(dfd, 0755);  /* whatever the umask: status is for all */
 	int r = control_files(dfd);
 	close(dfd);
 	if (r == 0)  /* init notices when its RUNDIR is removed or tampered with */
@@ -129,26 +137,26 @@ static int control_files(int dfd)
 	if (!trusted(lockfd, S_IFREG))
 		return fail("RUNDIR/pid", UNSAFE);
 	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
-		int busy = errno == EWOULDBLOCK;
-		return fail(rundir, busy ? "in use by another init" : errstr(errno)) - busy;
+		if (errno != EWOULDBLOCK)
+			return fail_errno(rundir);
+		return fail(rundir, "in use by another init") - 1;
 	}
 	char buf[16];
 	char *end = fmt_int(buf, getpid());
 	*end++ = '\n';
-	int n = (int)(end - buf);
-	if (ftruncate(lockfd, 0) < 0 || pwrite(lockfd, buf, (size_t)n, 0) != n ||
-	    fchmod(lockfd, 0644) < 0)
-		return fail("RUNDIR/pid", errstr(errno));
+	if (ftruncate(lockfd, 0) < 0 || pwrite_all(lockfd, buf, (size_t)(end - buf), 0) < 0 ||
+	    fd_chmod(lockfd, 0644) < 0)
+		return fail_errno("RUNDIR/pid");
 	/* status and control: made anew each time, never through a link */
 	if ((unlinkat(dfd, "status", 0) < 0 && errno != ENOENT) ||
 	    (statfd = openat(dfd, "status", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644)) < 0 ||
-	    fchmod(statfd, 0644) < 0)
-		return fail("RUNDIR/status", errstr(errno));
+	    fd_chmod(statfd, 0644) < 0)
+		return fail_errno("RUNDIR/status");
 	/* the FIFO is opened read-write so it never reads EOF */
 	if ((unlinkat(dfd, "control", 0) < 0 && errno != ENOENT) || mkfifoat(dfd, "control", 0600) < 0 ||
 	    (ctlfd = openat(dfd, "control", O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    fchmod(ctlfd, 0600) < 0)
-		return fail("RUNDIR/control", errstr(errno));
+	    fd_chmod(ctlfd, 0600) < 0)
+		return fail_errno("RUNDIR/control");
 	head.magic = STATUS_MAGIC;
 	head.slotsize = sizeof(struct service);
 	head.pid = (int32_t)getpid();
@@ -172,35 +180,35 @@ void status_dirty(int slot)
 		dirty_hi = slot;
 }
 
+/* The checksum of a slot or the header: of all after `sum`, its first word. */
+static uint32_t sum_of(const void *rec, size_t len)
+{
+	return checksum((const char *)rec + sizeof(uint32_t), len - sizeof(uint32_t));
+}
+
 void status_flush(void)
 {
 	static int failed;
 	if (statfd < 0)
 		return;
-	if (head.nslot != (uint32_t)nslot)
-		head_dirty = 1;
 	int ok = 1;
 	if (dirty_hi >= dirty_lo) {
 		for (int i = dirty_lo; i <= dirty_hi; i++)
-			svc[i].sum = checksum((char *)&svc[i] + sizeof svc[i].sum,
-					      sizeof svc[i] - sizeof svc[i].sum);
+			svc[i].sum = sum_of(&svc[i], sizeof svc[i]);
 		size_t len = (size_t)(dirty_hi - dirty_lo + 1) * sizeof(struct service);
 		off_t off = (off_t)(sizeof head + (size_t)dirty_lo * sizeof(struct service));
-		if (pwrite_all(statfd, &svc[dirty_lo], len, off) < 0)
-			ok = 0;
-		else
+		ok = pwrite_all(statfd, &svc[dirty_lo], len, off) == 0;
+		if (ok)
 			dirty_lo = MAXSLOT, dirty_hi = -1;
 	}
-	if (ok && head_dirty) {
+	if (ok && (head_dirty || head.nslot != (uint32_t)nslot)) {
 		head.nslot = (uint32_t)nslot;
-		head.sum = checksum((char *)&head + sizeof head.sum, sizeof head - sizeof head.sum);
-		if (pwrite_all(statfd, &head, sizeof head, 0) < 0)
-			ok = 0;
-		else
-			head_dirty = 0;
+		head.sum = sum_of(&head, sizeof head);
+		ok = pwrite_all(statfd, &head, sizeof head, 0) == 0;
+		head_dirty = !ok;
 	}
 	if (!ok && !failed)
-		say_errno(NULL, "RUNDIR/status", errno);
+		say_sys("RUNDIR/status");
 	failed = !ok;
 }
 
@@ -208,34 +216,37 @@ void status_flush(void)
 void status_write(const void *rec, size_t len, size_t off)
 {
 	if (statfd >= 0 && pwrite_all(statfd, rec, len, (off_t)off) < 0)
-		say_errno(NULL, "RUNDIR/status", errno);
+		say_sys("RUNDIR/status");
 }
 
 /* ---- commands ---- */
 
-/* A copy of untrusted bytes fit for one line of stderr. */
-static const char *printable(const char *s, size_t len)
+/* One line on stderr about a bad command: WHAT and the start of the
+ * untrusted bytes it is about, made printable. */
+static void bad(const char *what, const char *s, size_t len)
 {
-	static char out[48];
+	char out[48];
 	size_t n = len < sizeof out - 4 ? len : sizeof out - 4;
 	for (size_t i = 0; i < n; i++)
 		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
 	strcpy(out + n, len > n ? "..." : "");
-	return out;
+	say(NULL, what, out);
 }
 
-static const char *const svc_cmds[] = {
-	"up", "down", "restart", "once",
-	"term", "hup", "int", "quit", "kill", "usr1", "usr2",
-	"stop", "cont", "alrm", "winch",
-};
+/* The commands, each ended by its NUL: those of init itself, then those
+ * for a service. */
+static const char init_cmds[] = "rescan\0poweroff\0reboot\0halt\0";
+static const char svc_cmds[] =
+	"up\0down\0restart\0once\0term\0hup\0int\0quit\0kill\0usr1\0usr2\0"
+	"stop\0cont\0alrm\0winch\0";
 
-static int known(const char *cmd)
+/* The index of word in list, or -1. */
+static int find(const char *list, const char *word)
 {
-	for (size_t i = 0; i < sizeof svc_cmds / sizeof svc_cmds[0]; i++)
-		if (!strcmp(cmd, svc_cmds[i]))
-			return 1;
-	return 0;
+	for (int i = 0; *list; i++, list += strlen(list) + 1)
+		if (!strcmp(list, word))
+			return i;
+	return -1;
 }
 
 /* The command with this token has been applied. */
@@ -250,7 +261,7 @@ static void command(char *line, size_t len)
 	char *word[4] = { 0 };
 	int n = 0;
 	if (memchr(line, 0, len)) {
-		say(NULL, "control: bad command", printable(line, len));
+		bad("control: bad command", line, len);
 		return;
 	}
 	for (char *p = strtok(line, " \t\r"); p && n < 4; p = strtok(NULL, " \t\r"))
@@ -260,31 +271,29 @@ static void command(char *line, size_t len)
 	uint32_t token = 0;
 	if (n > 1 && word[n - 1][0] == '@') {
 		if (parse_uint(word[n - 1] + 1, UINT32_MAX, &token) < 0) {
-			say(NULL, "control: bad token", printable(word[n - 1], strlen(word[n - 1])));
+			bad("control: bad token", word[n - 1], strlen(word[n - 1]));
 			return;
 		}
 		word[--n] = NULL;
 	}
 	const char *cmd = word[0];
-	if (n == 1 && (!strcmp(cmd, "rescan") || !strcmp(cmd, "poweroff") ||
-		       !strcmp(cmd, "reboot") || !strcmp(cmd, "halt"))) {
-		if (cmd[0] == 'r' && cmd[2] == 's')
-			svdir_scan();
-		else
-			request_shutdown(cmd[0] == 'p' ? 'p' : cmd[0] == 'r' ? 'r' : 'h');
+	int own = n == 1 ? find(init_cmds, cmd) : -1;
+	if (own == 0)
+		svdir_scan();
+	else if (own > 0)
+		request_shutdown("xprh"[own]);
+	if (own >= 0) {
 		ack(token);
 		return;
 	}
-	if (n == 1 && known(cmd)) {
-		say(NULL, "control: service name missing", printable(cmd, strlen(cmd)));
-		return;
-	}
-	if (n != 2 || !known(cmd)) {
-		say(NULL, "control: unknown command", printable(cmd, strlen(cmd)));
+	int known = find(svc_cmds, cmd) >= 0;
+	if (n != 2 || !known) {
+		bad(known && n == 1 ? "control: service name missing" : "control: unknown command",
+		    cmd, strlen(cmd));
 		return;
 	}
 	if (!valid_name(word[1])) {
-		say(NULL, "control: invalid service name", printable(word[1], strlen(word[1])));
+		bad("control: invalid service name", word[1], strlen(word[1]));
 		return;
 	}
 	struct service *s = svc_find(word[1]);
@@ -324,7 +333,7 @@ void control_input(void)
 		memmove(buf, start, have);
 		if (have == sizeof buf - 1) {
 			if (!skipping)
-				say(NULL, "control: command too long", printable(buf, have));
+				bad("control: command too long", buf, have);
 			skipping = 1;
 			have = 0;
 		}
