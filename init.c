@@ -623,7 +623,7 @@ static void __attribute__((noreturn)) emergency_shell(const char *why)
 				tty_ioctl(TIOCSCTTY, (void *)1);
 			}
 			sigmask_set(ksig_none);  /* a shell even if this failed */
-			execv(argv[0], argv);
+			execve(argv[0], argv, environ);
 			_exit(127);
 		}
 		for (;;) {
@@ -1045,28 +1045,19 @@ static void machine_setup(void)
 		close(con);
 }
 
-static const char *absolute(const char *path)
+/* SVDIR or RUNDIR as given (unset or empty: DEF), made absolute in BUF
+ * (PATHLEN bytes); NULL if too long. */
+static const char *dir_arg(const char *dir, const char *def, char *buf)
 {
-	if (path[0] == '/')
-		return path;
-	static char cwd[2][4096];
-	static int k;
-	char *buf = cwd[k++ & 1];
+	char cwd[PATH_MAX];
+	if (!dir || !*dir)
+		dir = def;
+	const char *abs = dir;
 	/* raw getcwd: the same on every architecture, and no malloc */
-	if (syscall(SYS_getcwd, buf, 4096) < 0 || strlen(buf) + strlen(path) + 2 > 4096)
-		return path;
-	strcat(buf, "/");
-	strcat(buf, path);
-	return buf;
-}
-
-/* SVDIR or RUNDIR as given (unset or empty: DEF), made absolute; NULL
- * if too long. */
-static const char *dir_arg(const char *dir, const char *def)
-{
-	dir = absolute(dir && *dir ? dir : def);
-	if (strlen(dir) <= DIRLEN)
-		return dir;
+	if (dir[0] != '/' && syscall(SYS_getcwd, cwd, sizeof cwd) >= 0)
+		abs = join(buf, cwd, dir);
+	if (*abs && strlen(abs) <= DIRLEN)
+		return abs;
 	say(NULL, dir, "path too long (400 bytes at most)");
 	return NULL;
 }
@@ -1149,8 +1140,9 @@ static int init_main(int argc, char **argv)
 		/* PID 1 ignores what it does not know: the kernel passes
 		 * unknown boot parameters as arguments */
 	}
-	svdir = dir_arg(svdir, "/etc/svc");
-	rundir = dir_arg(rundir, "/run/svc");
+	static char svdir_buf[PATHLEN], rundir_buf[PATHLEN];
+	svdir = dir_arg(svdir, "/etc/svc", svdir_buf);
+	rundir = dir_arg(rundir, "/run/svc", rundir_buf);
 	if (!svdir || !rundir) {
 		if (self != 1)
 			return 2;
