@@ -724,7 +724,9 @@ static void read_needs(struct config *c, char *text, int full)
 			config_fail(c, "needs", "too long (123 bytes at most)");
 			return;
 		}
-		p = stpcpy(stpcpy(p, p > list ? " " : ""), w);
+		if (p > list)
+			*p++ = ' ';
+		p = stpcpy(p, w);
 	}
 	svc_text(c->s, T_NEEDS, list);
 }
