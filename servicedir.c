@@ -519,7 +519,9 @@ void each_line(const char *path, int (*fn)(char *line, void *arg), void *arg)
 		ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {  /* the last line may have no newline */
+		if (n <= 0 && !have)
+			break;
+		if (n <= 0) {  /* the last line had no newline */
 			buf[have] = '\n';
 			n = end = 1;
 		}
