@@ -450,7 +450,7 @@ load helpers
 	mksvc a "date +%s%N >> $T/starts; [ \$(wc -l < $T/starts) = 3 ] && sleep 5.1; exit 1"
 	start_init
 	wait_for 9 eval "[ \$(count_lines $T/starts) -ge 5 ]"
-	read -r g1 g2 g3 g4 <<<"$(gaps_ms "$T/starts")"
+	read -r g1 g2 g3 g4 _ <<<"$(gaps_ms "$T/starts")"  # (a 6th start may be in)
 	note "gaps: $g1 $g2 $g3 $g4 ms (due 100, 200, 5100+0, 100)"
 	[ "$g3" -ge 5050 ]
 	[ "$g3" -le 5350 ]
