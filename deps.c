@@ -54,7 +54,7 @@ static int up_and_ready(const struct service *s)
 
 /* ---- cycles: depth-first over the needs lists known so far ---- */
 
-static uint8_t mark[MAXSLOT];   /* 0 not seen, 1 on the path, 2 done */
+static int16_t mark[MAXSLOT];   /* 0 not seen, 1 + its index in path[] while on the path, -1 done */
 static int16_t path[MAXSLOT];
 static int depth;
 
@@ -63,26 +63,22 @@ static int find_cycle(struct service *u)
 {
 	int i = (int)(u - svc);
 	char w[NAMELEN + 1];
-	mark[i] = 1;
 	path[depth++] = (int16_t)i;
+	mark[i] = (int16_t)depth;
 	for (const char *p = svc_text_of(u, T_NEEDS); (p = next_name(p, w));) {
 		struct service *v = svc_find(w);
 		if (!v || !(v->xflags & X_NEEDS))
 			continue;
 		int j = (int)(v - svc);
-		if (mark[j] == 1) {
-			int k = depth;
-			while (k > 0 && path[k - 1] != j)
-				k--;
-			return k - 1;
-		}
+		if (mark[j] > 0)
+			return mark[j] - 1;
 		if (mark[j] == 0) {
 			int r = find_cycle(v);
 			if (r >= 0)
 				return r;
 		}
 	}
-	mark[i] = 2;
+	mark[i] = -1;
 	depth--;
 	return -1;
 }
@@ -131,7 +127,7 @@ int deps_start(struct service *s)
 {
 	char w[NAMELEN + 1];
 	int ready = 1;
-	memset(mark, 0, (size_t)nslot);
+	memset(mark, 0, (size_t)nslot * sizeof mark[0]);
 	depth = 0;
 	int from = find_cycle(s);
 	if (from >= 0) {
