@@ -41,14 +41,29 @@ static uint8_t had[MAXSLOT];       /* CG_* bits: limits written at the last star
 static int32_t wd[MAXSLOT];        /* watch while draining, else 0 */
 static uint32_t oomseen[MAXSLOT];  /* oom_kill in memory.events, as last read */
 
+/* the slot's index in the side tables (one copy, not one per caller) */
+static __attribute__((noinline)) int slot(const struct service *s)
+{
+	return (int)(s - svc);
+}
+
 int cgroup_watch_fd(void)
 {
 	return ino;
 }
 
-/* BASE/svc/NAME (or log/NAME), then /FILE if file, into buf (PATHLEN) */
-static const char *cgpath(char *buf, const struct service *s, const char *file)
+/* BASE/rel, in a buffer of its own */
+static const char *at_base(const char *rel)
 {
+	static char buf[PATHLEN];
+	return join(buf, basepath, rel);
+}
+
+/* BASE/svc/NAME (or log/NAME), then /FILE if file, in a buffer of its own
+ * (BASE is at most DIRLEN: it fits) */
+static const char *cgpath(const struct service *s, const char *file)
+{
+	static char buf[PATHLEN];
 	char *p = stpcpy(stpcpy(stpcpy(buf, basepath), (s->flags & F_LOGGER) ? "/log/" : "/svc/"), s->name);
 	if (file)
 		stpcpy(stpcpy(p, "/"), file);
@@ -68,33 +83,30 @@ static int put(const char *path, const char *text)
 	return r;
 }
 
-/* Read a small file into buf (NUL-terminated); its length, or -1. */
-static ssize_t get(const char *path, char *buf, size_t size)
+/* The number after KEY at the start of a line of dir/file (KEY "" is the
+ * first line: memory.current); -1 if none. svctl reads usage this way.
+ * nlines: how many lines the file had. */
+static int nlines;
+struct find { const char *key; int64_t v; };
+
+static int find_line(char *line, void *arg)
 {
-	int fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	return n;
+	struct find *f = arg;
+	size_t k = strlen(f->key);
+	uint64_t v;
+	nlines++;
+	if (f->v < 0 && !strncmp(line, f->key, k) && parse_size(line + k, 0, &v) == 0)
+		f->v = (int64_t)v;
+	return 0;
 }
 
-/* The number after KEY at the start of a line of dir/file (KEY "" is the
- * first line: memory.current); -1 if none. svctl reads usage this way. */
 int64_t cgroup_stat(const char *dir, const char *file, const char *key)
 {
-	char p[PATHLEN], buf[512];
-	size_t k = strlen(key);
-	if (get(join(p, dir, file), buf, sizeof buf) <= 0)
-		return -1;
-	for (char *l = buf; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (!strncmp(l, key, k) && l[k] >= '0' && l[k] <= '9') {
-			int64_t v = 0;
-			for (l += k; *l >= '0' && *l <= '9'; l++)
-				v = v * 10 + (*l - '0');
-			return v;
-		}
-	return -1;
+	char p[PATHLEN];
+	struct find f = { key, -1 };
+	nlines = 0;
+	each_line(join(p, dir, file), find_line, &f);
+	return f.v;
 }
 
 /* ---- finding our place ---- */
@@ -129,21 +141,17 @@ const char *cgroup_of(char *buf, const char *proc)
 /* mkdir BASE/rel (there already is fine) */
 static int mkdir_in(const char *rel)
 {
-	char p[PATHLEN];
-	return mkdir(join(p, basepath, rel), 0755) < 0 && errno != EEXIST ? -1 : 0;
+	return mkdir(at_base(rel), 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 void cgroup_setup(int machine)
 {
-	char p[PATHLEN], me[16], procs[32];
 	const char *why = "no cgroup v2";
-	memcpy(fmt_uint(me, (uint64_t)getpid()), "\n", 2);
 	if (!cgroup_of(basepath, "/proc/self/cgroup")[0])
 		;
-	else if (!machine && (get(join(p, basepath, "cgroup.procs"), procs, sizeof procs) < 0 ||
-			      strcmp(procs, me)))
+	else if (!machine && (cgroup_stat(basepath, "cgroup.procs", "") != getpid() || nlines != 1))
 		why = NULL;  /* shared with others: not ours to take; nothing to say */
-	else if (mkdir_in("init") < 0 || put(join(p, basepath, "init/cgroup.procs"), "0") < 0 ||
+	else if (mkdir_in("init") < 0 || put(at_base("init/cgroup.procs"), "0") < 0 ||
 		 mkdir_in("svc") < 0 || mkdir_in("log") < 0 ||
 		 (ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		why = errstr(errno);
@@ -159,9 +167,8 @@ void cgroup_setup(int machine)
 /* Make the slot's cgroup if needed; 0 if it is there. */
 static int make(struct service *s)
 {
-	char p[PATHLEN];
-	int i = (int)(s - svc);
-	if (!made[i] && mkdir(cgpath(p, s, NULL), 0755) < 0 && errno != EEXIST)
+	int i = slot(s);
+	if (!made[i] && mkdir(cgpath(s, NULL), 0755) < 0 && errno != EEXIST)
 		return -1;
 	return made[i] = 1, 0;
 }
@@ -170,21 +177,18 @@ static int make(struct service *s)
  * writes "0" to; -1 without cgroups (or when it cannot be had: said). */
 int cgroup_enter_fd(struct service *s)
 {
-	char p[PATHLEN];
 	int fd = -1;
-	if (!basepath[0])
-		return -1;
-	if (make(s) < 0 || (fd = openat(AT_FDCWD, cgpath(p, s, "cgroup.procs"), O_WRONLY | O_CLOEXEC)) < 0) {
+	if (basepath[0] &&
+	    (make(s) < 0 || (fd = openat(AT_FDCWD, cgpath(s, "cgroup.procs"), O_WRONLY | O_CLOEXEC)) < 0)) {
 		say_errno(svc_label(s), "cgroup", errno);
-		made[s - svc] = 0;  /* made again next time (it may have been removed) */
+		made[slot(s)] = 0;  /* made again next time (it may have been removed) */
 	}
 	return fd;
 }
 
 static int populated(const struct service *s)
 {
-	char p[PATHLEN];
-	return cgroup_stat(cgpath(p, s, NULL), "cgroup.events", "populated ") > 0;
+	return cgroup_stat(cgpath(s, NULL), "cgroup.events", "populated ") > 0;
 }
 
 static void unwatch(int i)
@@ -198,11 +202,10 @@ static void unwatch(int i)
  * (svc_emptied() is called then). */
 int cgroup_busy(struct service *s)
 {
-	char p[PATHLEN];
-	int i = (int)(s - svc);
+	int i = slot(s);
 	if (!made[i] || !populated(s))
 		return 0;
-	if (!wd[i] && (wd[i] = inotify_add_watch(ino, cgpath(p, s, "cgroup.events"), IN_MODIFY)) < 0)
+	if (!wd[i] && (wd[i] = inotify_add_watch(ino, cgpath(s, "cgroup.events"), IN_MODIFY)) < 0)
 		return wd[i] = 0;  /* cannot wait for it: do as without cgroups */
 	if (populated(s))  /* no change was missed before the watch */
 		return 1;
@@ -231,59 +234,50 @@ void cgroup_input(void)
 			svc_oom_kill(&svc[i]);
 }
 
+/* one pid a line of cgroup.procs */
+static int signal_line(char *line, void *sig)
+{
+	uint32_t pid;
+	if (parse_uint(line, INT32_MAX, &pid) == 0 && pid > 1)
+		kill((pid_t)pid, *(int *)sig);
+	return 0;
+}
+
 /* Send sig to every process in the slot's cgroup. */
 void cgroup_signal(struct service *s, int sig)
 {
-	char p[PATHLEN], buf[256];
-	if (!made[s - svc])
-		return;
-	int fd = openat(AT_FDCWD, cgpath(p, s, "cgroup.procs"), O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	uint32_t pid = 0;
-	while (fd >= 0 && ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)))
-		for (ssize_t i = 0; i < n; i++)  /* one pid a line */
-			if (buf[i] >= '0' && buf[i] <= '9' && pid < INT32_MAX / 10) {
-				pid = pid * 10 + (uint32_t)(buf[i] - '0');
-			} else {
-				if (pid > 1)
-					kill((pid_t)pid, sig);
-				pid = 0;
-			}
-	if (fd >= 0)
-		close(fd);
+	if (made[slot(s)])
+		each_line(cgpath(s, "cgroup.procs"), signal_line, &sig);
 }
 
 /* Kill everything left in the slot's cgroup. */
 void cgroup_kill(struct service *s)
 {
-	char p[PATHLEN];
-	if (made[s - svc] && put(cgpath(p, s, "cgroup.kill"), "1") < 0)
+	if (made[slot(s)] && put(cgpath(s, "cgroup.kill"), "1") < 0)
 		cgroup_signal(s, SIGKILL);  /* kernels before 5.14 */
 }
 
 /* The slot is freed: its cgroup goes (it is empty: the slot was down). */
 void cgroup_forget(struct service *s)
 {
-	char p[PATHLEN];
-	int i = (int)(s - svc);
+	int i = slot(s);
 	if (!made[i])
 		return;
 	unwatch(i);
 	made[i] = had[i] = 0;
 	oomseen[i] = 0;
-	if (rmdir(cgpath(p, s, NULL)) < 0)
+	if (rmdir(cgpath(s, NULL)) < 0)
 		say_errno(svc_label(s), "remove cgroup", errno);
 }
 
 /* init exits: leave no cgroup behind but the one it is in */
 void cgroup_cleanup(void)
 {
-	char p[PATHLEN];
 	for (int i = 0; i < nslot; i++)
 		cgroup_forget(&svc[i]);
 	if (basepath[0]) {
-		rmdir(join(p, basepath, "svc"));
-		rmdir(join(p, basepath, "log"));
+		rmdir(at_base("svc"));
+		rmdir(at_base("log"));
 	}
 }
 
@@ -296,10 +290,9 @@ const char cgroup_files[CG_N][11] = { "memory-max", "pids-max", "cpu-weight" };
 
 void cgroup_apply(struct service *s, const struct runas *ru)
 {
-	static const char *const file[] = { "memory.max", "pids.max", "cpu.weight" };
-	static const char *const ctl[] = { "+memory", "+pids", "+cpu" };
-	char p[PATHLEN];
-	int i = (int)(s - svc);
+	static const char file[CG_N][11] = { "memory.max", "pids.max", "cpu.weight" };
+	static const char ctl[CG_N][8] = { "+memory", "+pids", "+cpu" };
+	int i = slot(s);
 	for (int k = 0; k < CG_N; k++) {
 		unsigned bit = 1u << k;
 		char v[24] = "max";
@@ -311,28 +304,27 @@ void cgroup_apply(struct service *s, const struct runas *ru)
 			strcpy(v, "100");
 		/* the controller is handed down from BASE to svc/ once */
 		if (basepath[0] && !(enabled & bit) &&
-		    put(join(p, basepath, "cgroup.subtree_control"), ctl[k]) == 0 &&
-		    put(join(p, basepath, "svc/cgroup.subtree_control"), ctl[k]) == 0)
+		    put(at_base("cgroup.subtree_control"), ctl[k]) == 0 &&
+		    put(at_base("svc/cgroup.subtree_control"), ctl[k]) == 0)
 			enabled |= bit;
 		const char *why = !basepath[0] ? "not applied: no cgroup" :
 				  !(enabled & bit) ? "not applied: controller not available" :
-				  make(s) < 0 || put(cgpath(p, s, file[k]), v) < 0 ? errstr(errno) : NULL;
+				  make(s) < 0 || put(cgpath(s, file[k]), v) < 0 ? errstr(errno) : NULL;
 		if (why && (ru->cgset & bit))
 			say(svc_label(s), cgroup_files[k], why);
 		if (!why)
 			had[i] = (uint8_t)((had[i] & ~bit) | (ru->cgset & bit));
 	}
 	if (had[i] & (1u << CG_MEMORY))  /* an OOM kill wakes cgroup_input() */
-		inotify_add_watch(ino, cgpath(p, s, "memory.events"), IN_MODIFY);
+		inotify_add_watch(ino, cgpath(s, "memory.events"), IN_MODIFY);
 }
 
 /* run ended: OOM kills in its cgroup since the last look (memory.events). */
 int cgroup_oom(struct service *s)
 {
-	char p[PATHLEN];
-	int i = (int)(s - svc);
+	int i = slot(s);
 	int64_t n = (had[i] & (1u << CG_MEMORY)) ?
-		    cgroup_stat(cgpath(p, s, NULL), "memory.events", "oom_kill ") : -1;
+		    cgroup_stat(cgpath(s, NULL), "memory.events", "oom_kill ") : -1;
 	if (n <= oomseen[i])
 		return 0;
 	n -= oomseen[i];

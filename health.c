@@ -44,7 +44,7 @@ static int nchecks;              /* checks running */
 extern char **environ;
 char **svc_environ;              /* init's env + NOTIFY_SOCKET: for services */
 
-static struct health *hp(const struct service *s)
+static __attribute__((noinline)) struct health *hp(const struct service *s)
 {
 	return &ht[s - svc];
 }
@@ -60,6 +60,14 @@ void health_config(struct service *s, const struct hconf *c)
 	s->flags = c->what ? s->flags | F_HEALTH : s->flags & (uint16_t)~F_HEALTH;
 }
 
+/* The next check: every check-interval once ready, before that (the
+ * first pass is its readiness) at least every second. */
+static void check_later(const struct service *s, struct health *h)
+{
+	uint32_t every = h->c.v[HC_INTERVAL];
+	h->due = now() + ((s->flags & F_READY) || every < 1000 ? every : 1000);
+}
+
 /* run started: does it wait for readiness from us (notify, or a check)? */
 int health_started(struct service *s, int has_fd)
 {
@@ -71,8 +79,7 @@ int health_started(struct service *s, int has_fd)
 		return 1;
 	if (has_fd || !(h->c.what & H_CHECK))
 		return 0;
-	/* readiness is the first passing check, tried often */
-	h->due = now() + (h->c.v[HC_INTERVAL] < 1000 ? h->c.v[HC_INTERVAL] : 1000);
+	check_later(s, h);
 	return 1;
 }
 
@@ -81,9 +88,10 @@ void health_ready(struct service *s)
 {
 	struct health *h = hp(s);
 	if (h->c.what & H_WATCHDOG)
-		h->alive_by = now() + h->c.v[HC_WATCHDOG];
+		h->alive_by = 1;
+	health_keepalive(s);
 	if ((h->c.what & H_CHECK) && !h->check_pid)
-		h->due = now() + h->c.v[HC_INTERVAL];
+		check_later(s, h);
 }
 
 void health_keepalive(struct service *s)
@@ -156,12 +164,10 @@ static void check_done(struct service *s, struct health *h, int ok)
 	svc_dirty(s);
 	if (ok && !ready)
 		svc_set_ready(s);  /* the first pass is its readiness */
-	if (ready && h->fails >= h->c.v[HC_RETRIES]) {
+	if (ready && h->fails >= h->c.v[HC_RETRIES])
 		unwell(s, "check failed");
-		return;
-	}
-	uint32_t every = h->c.v[HC_INTERVAL];
-	h->due = now() + (s->flags & F_READY || every < 1000 ? every : 1000);
+	else
+		check_later(s, h);
 }
 
 /* A child that is no service's main process: one of our checks? */
@@ -184,29 +190,33 @@ static int64_t nearer(int64_t a, int64_t b)
 	return !a || (b && b < a) ? b : a;
 }
 
+/* Has timer *t passed? Then it is cleared. */
+static int passed(int64_t *t)
+{
+	if (!*t || *t > now())
+		return 0;
+	*t = 0;
+	return 1;
+}
+
 /* Act on the health timers of a slot that passed; the nearest one left
  * (0: none). Only slots with F_HEALTH get here. */
 int64_t health_timer(struct service *s)
 {
 	struct health *h = hp(s);
-	if (h->check_end && h->check_end <= now()) {
-		h->check_end = 0;  /* a failure, when it is reaped */
-		kill(-h->check_pid, SIGKILL);
-	}
-	if (h->alive_by && h->alive_by <= now()) {
-		h->alive_by = 0;
+	if (passed(&h->check_end))
+		kill(-h->check_pid, SIGKILL);  /* a failure, when it is reaped */
+	if (passed(&h->alive_by))
 		unwell(s, "watchdog timeout");
-	}
-	if (h->due && h->due <= now() && !h->check_pid) {
+	if (!h->check_pid && passed(&h->due)) {
 		char *argv[3] = { "./check", NULL, NULL };
 		pid_t pid = svc_spawn_aux(s, argv);
-		h->due = 0;
 		if (pid > 0) {
 			h->check_pid = pid;
 			h->check_end = now() + h->c.v[HC_TIMEOUT];
 			nchecks++;
 		} else if (svdir_transient(errno)) {
-			h->due = now() + h->c.v[HC_INTERVAL];  /* not the service's fault */
+			check_later(s, h);  /* not the service's fault */
 		} else {
 			check_done(s, h, 0);
 		}
@@ -249,38 +259,34 @@ void notify_open(int use)
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int one = 1, fd = -1;
 	errno = ENAMETOOLONG;
-	if (!use) {
-		notify_env(NULL);
-		return;
-	}
-	if (strlen(rundir) + sizeof "/notify" > sizeof a.sun_path ||
+	if (use && (strlen(rundir) + sizeof "/notify" > sizeof a.sun_path ||
 	    !memcpy(stpcpy(a.sun_path, rundir), "/notify", sizeof "/notify") ||
 	    (unlink(a.sun_path), 0) ||  /* an old one: if it stays, bind says why */
 	    (fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0 ||
 	    bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-	    chmod(a.sun_path, 0666) < 0) {  /* services of every user send */
+	    chmod(a.sun_path, 0666) < 0)) {  /* services of every user send */
 		say_errno(NULL, "RUNDIR/notify", errno);
 		if (fd >= 0)
 			close(fd);
-		notify_env(NULL);
-		return;
+		use = 0;
 	}
-	nfd = fd;
-	notify_env(a.sun_path);
+	if (use)
+		nfd = fd;
+	notify_env(use ? a.sun_path : NULL);
 }
 
 /* Whose is this pid: a service's main process, or a process in its
  * process group or session (asked of the kernel only then). */
 static struct service *sender(pid_t pid)
 {
-	struct service *s = svc_by_pid(pid);
-	pid_t g = s ? 0 : getpgid(pid), id = s ? 0 : getsid(pid);  /* < 0: gone */
-	if (!s && g > 1)
-		s = svc_by_pid(g);
-	if (!s && id > 1)
-		s = svc_by_pid(id);
-	return s && (s->state == S_STARTING || s->state == S_UP || s->state == S_STOPPING) ? s : NULL;
+	struct service *s = NULL;
+	for (int k = 0; !s && k < 3; k++) {
+		pid_t id = k == 0 ? pid : k == 1 ? getpgid(pid) : getsid(pid);  /* < 0: gone */
+		if (id > 1)
+			s = svc_by_pid(id);
+	}
+	return s && s->state >= S_STARTING && s->state <= S_STOPPING ? s : NULL;
 }
 
 /* One datagram of a service: lines of KEY=VALUE. */
@@ -304,15 +310,17 @@ static void datagram(struct service *s, char *msg)
 
 /* Read what is queued, a bounded number at a time (the rest is there at
  * the next turn of the loop). Whatever comes is taken apart with care:
- * fds passed along are closed, oversized datagrams dropped, and anything
- * not from a process of a running service ignored. */
+ * oversized datagrams are dropped, and anything not from a process of a
+ * running service ignored. The control buffer has room for the sender's
+ * credentials alone (the kernel puts them first): fds sent along do not
+ * fit, so the kernel closes them (unix(7)) and init never holds one. */
 void notify_input(void)
 {
 	static char buf[4097];  /* systemd's limit is 4096 bytes */
 	for (int k = 0; k < 16; k++) {
 		union {
 			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int))];
+			char b[CMSG_SPACE(sizeof(struct ucred))];
 		} ctl;
 		struct iovec iov = { buf, sizeof buf - 1 };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
@@ -321,23 +329,11 @@ void notify_input(void)
 		ssize_t n = syscall(SYS_recvmsg, nfd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n < 0)
 			return;  /* EAGAIN: all read (no EINTR: every signal is blocked) */
-		pid_t pid = 0;
-		for (size_t off = 0; off + sizeof(struct cmsghdr) <= m.msg_controllen;) {
-			struct cmsghdr *c = (struct cmsghdr *)(ctl.b + off);
-			size_t len = c->cmsg_len;
-			if (len < CMSG_LEN(0) || off + len > m.msg_controllen)
-				break;
-			len -= CMSG_LEN(0);
-			const int *data = (const int *)CMSG_DATA(c);
-			if (c->cmsg_type == SCM_RIGHTS)  /* fds sent along: not ours to keep */
-				for (size_t i = 0; i < len / sizeof(int); i++)
-					close(data[i]);
-			else if (c->cmsg_type == SCM_CREDENTIALS && len >= sizeof(struct ucred))
-				pid = ((const struct ucred *)data)->pid;
-			off += CMSG_ALIGN(c->cmsg_len);
-		}
+		pid_t pid = ((const struct ucred *)CMSG_DATA(&ctl.h))->pid;
 		struct service *s;
-		if (pid > 0 && !(m.msg_flags & MSG_TRUNC) && (s = sender(pid))) {
+		if (m.msg_controllen >= CMSG_LEN(sizeof(struct ucred)) &&
+		    ctl.h.cmsg_level == SOL_SOCKET && ctl.h.cmsg_type == SCM_CREDENTIALS &&
+		    pid > 0 && !(m.msg_flags & MSG_TRUNC) && (s = sender(pid))) {
 			buf[n] = 0;
 			datagram(s, buf);
 		}

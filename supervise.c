@@ -35,10 +35,17 @@
 #define BACKOFF_MIN  100     /* first backoff, doubled each failure */
 #define BACKOFF_MAX  60000
 #define EOF_GRACE    1000    /* logger: time to drain the pipe and exit */
+/* small helpers used in many places: one copy, not one per caller */
+#define NOINLINE __attribute__((noinline))
 
 static void decide(struct service *s, int finish_status);
 
 int nnotify;  /* readiness pipes open: the loop polls them */
+
+static NOINLINE struct service *peer(struct service *s)
+{
+	return s->peer >= 0 ? &svc[s->peer] : NULL;
+}
 
 void svc_dirty(struct service *s)
 {
@@ -86,46 +93,49 @@ const char *svc_text_of(const struct service *s, int t)
 	return (s->xflags & (1u << t)) ? texts[t][s - svc] + 4 : NULL;
 }
 
-/* Set (NULL or "": clear) a text of the slot; too long, it is cut, but
- * never inside a UTF-8 sequence. */
-void svc_text(struct service *s, int t, const char *text)
+/* Keep "what: cause" (or what alone; NULL or "": clear) in table t;
+ * too long, it is cut, but never inside a UTF-8 sequence. */
+static void set_text(struct service *s, int t, const char *what, const char *cause)
 {
 	uint8_t flag = (uint8_t)(1u << t);
 	int i = (int)(s - svc);
-	char *rec = texts[t][i];
+	char *rec = texts[t][i], buf[2 * TEXT_REC];
 	size_t max = t == T_NEEDS ? NEEDS_MAX : TEXT_MAX;
-	size_t n = text ? strnlen(text, max + 1) : 0;
+	size_t n = what ? strnlen(what, max + 1) : 0;
+	if (n)
+		memcpy(buf + 4, what, n);
+	if (cause) {  /* what is at most max + 1 bytes: both fit */
+		size_t c = strnlen(cause, max);
+		memcpy(buf + 4 + n, ": ", 2);
+		memcpy(buf + 6 + n, cause, c);
+		n += 2 + c;
+	}
 	if (n > max)
-		for (n = max; n > 0 && (text[n] & 0xc0) == 0x80; n--)
+		for (n = max; n > 0 && (buf[4 + n] & 0xc0) == 0x80; n--)
 			;
-	if (n && (s->xflags & flag) && !strncmp(rec + 4, text, n) && !rec[4 + n])
+	memset(buf + 4 + n, 0, TEXT_REC - 4 - n);
+	if ((s->xflags & flag) ? !memcmp(rec + 4, buf + 4, TEXT_REC - 4) : !n)
 		return;  /* the same again: nothing to write */
 	svc_dirty(s);
 	s->xflags &= (uint8_t)~flag;
 	if (!n)
 		return;
-	memset(rec + 4, 0, TEXT_REC - 4);
-	memcpy(rec + 4, text, n);
-	uint32_t sum = checksum(rec + 4, TEXT_REC - 4);
-	memcpy(rec, &sum, 4);
+	uint32_t sum = checksum(buf + 4, TEXT_REC - 4);
+	memcpy(buf, &sum, 4);
+	memcpy(rec, buf, TEXT_REC);
 	status_write(rec, TEXT_REC, TEXT_OFF(t, i));
 	s->xflags |= flag;
+}
+
+void svc_text(struct service *s, int t, const char *text)
+{
+	set_text(s, t, text, NULL);
 }
 
 /* Keep "what: cause" (or what alone) as the reason it is not up. */
 void svc_error(struct service *s, const char *what, const char *cause)
 {
-	char buf[2 * TEXT_MAX];
-	size_t n = strnlen(what, TEXT_MAX);
-	memcpy(buf, what, n);
-	if (cause) {
-		memcpy(buf + n, ": ", 2);
-		size_t c = strnlen(cause, TEXT_MAX);
-		memcpy(buf + n + 2, cause, c);
-		n += 2 + c;
-	}
-	buf[n] = 0;
-	svc_text(s, T_ERROR, buf);
+	set_text(s, T_ERROR, what, cause);
 }
 
 /* One line "init: NAME: what: cause" on stderr, kept as the error too. */
@@ -144,11 +154,6 @@ void svc_oom_kill(struct service *s)
 	s->xflags |= X_OOM;
 	svc_error(s, "out of memory", NULL);
 	svc_dirty(s);
-}
-
-static struct service *peer(struct service *s)
-{
-	return s->peer >= 0 ? &svc[s->peer] : NULL;
 }
 
 static int running(const struct service *s)
@@ -187,10 +192,9 @@ const char *svc_label(const struct service *s)
 
 struct service *svc_find(const char *name)
 {
-	for (int i = 0; i < nslot; i++)
-		if ((svc[i].flags & F_USED) && !(svc[i].flags & F_LOGGER) &&
-		    !strcmp(svc[i].name, name))
-			return &svc[i];
+	for (struct service *s = svc; s < svc + nslot; s++)
+		if ((s->flags & (F_USED | F_LOGGER)) == F_USED && !strcmp(s->name, name))
+			return s;
 	return NULL;
 }
 
@@ -199,28 +203,25 @@ struct service *svc_find(const char *name)
 static int nservices;  /* used slots that are services, not loggers */
 static int free_hint;  /* no free slot below this one */
 
+static NOINLINE void slot_clear(struct service *s, uint16_t flags)
+{
+	memset(s, 0, sizeof *s);
+	s->flags = flags;
+	s->logpipe[0] = s->logpipe[1] = s->notify = s->peer = s->notify_fd = -1;
+	svc_dirty(s);
+}
+
 static struct service *slot_new(void)
 {
-	int i;
-	if (free_hint > nslot)
-		free_hint = nslot;
-	for (i = free_hint; i < nslot; i++)
-		if (!(svc[i].flags & F_USED))
-			break;
+	int i = free_hint < nslot ? free_hint : nslot;
+	while (i < nslot && (svc[i].flags & F_USED))
+		i++;
 	free_hint = i;
 	if (i == MAXSLOT)
 		return NULL;
-	if (i == nslot)
-		nslot++;
-	struct service *s = &svc[i];
-	memset(s, 0, sizeof *s);
-	s->flags = F_USED;
-	s->peer = -1;
-	s->notify = -1;
-	s->notify_fd = -1;
-	s->logpipe[0] = s->logpipe[1] = -1;
-	svc_dirty(s);
-	return s;
+	nslot += i == nslot;
+	slot_clear(&svc[i], F_USED);
+	return &svc[i];
 }
 
 /* A slot for a new service; NULL past MAXSVC (the caller says so). */
@@ -229,7 +230,7 @@ struct service *svc_new(const char *name)
 	struct service *s = nservices < MAXSVC ? slot_new() : NULL;
 	if (!s)
 		return NULL;
-	memcpy(s->name, name, strlen(name) + 1);
+	strcpy(s->name, name);
 	s->want = 1;
 	nservices++;
 	return s;
@@ -241,9 +242,7 @@ static void slot_free(struct service *s)
 	cgroup_forget(s);
 	ndeps -= (s->xflags & X_NEEDS) != 0;
 	nheld -= (s->xflags & X_HELD) != 0;
-	memset(s, 0, sizeof *s);
-	s->peer = s->notify = s->logpipe[0] = s->logpipe[1] = -1;
-	svc_dirty(s);
+	slot_clear(s, 0);
 	if (s - svc < free_hint)
 		free_hint = (int)(s - svc);
 }
@@ -268,7 +267,7 @@ void svc_forget(struct service *s)
 #define PIDHINT 1024
 static int16_t pid_hint[PIDHINT];
 
-static void set_pid(struct service *s, pid_t pid)
+static NOINLINE void set_pid(struct service *s, pid_t pid)
 {
 	s->pid = pid;
 	pid_hint[(unsigned)pid % PIDHINT] = (int16_t)(s - svc + 1);
@@ -293,8 +292,7 @@ struct service *svc_by_pid(pid_t pid)
 static volatile int child_errno;
 
 struct spawn {
-	const char *prog;          /* "./run" or "./finish" */
-	char *argv[4];
+	char *const *argv;         /* "./run", "./finish" or "./check" and its arguments */
 	char **envp;
 	int dirfd;                 /* the service dir: cwd of the child */
 	int in, out;               /* fds for 0 and 1+2; -1 keeps init's */
@@ -335,7 +333,7 @@ static int move_fd(int from, int to)
  * mask is emptied with the raw syscall so that signals libc keeps for
  * itself are unblocked too; dispositions are already default (init reset
  * them at start and never installs a handler). */
-static void __attribute__((noreturn)) child(const struct spawn *sp)
+static void NOINLINE __attribute__((noreturn)) child(const struct spawn *sp)
 {
 	if ((sp->cgroup >= 0 && write(sp->cgroup, "0", 1) != 1) ||
 	    sigmask_set(ksig_none) < 0 ||
@@ -355,7 +353,7 @@ static void __attribute__((noreturn)) child(const struct spawn *sp)
 		goto fail;
 	if (sp->pid_at)  /* in init's memory, unused until the next start */
 		*fmt_uint(sp->pid_at, (uint64_t)getpid()) = 0;
-	execve(sp->prog, sp->argv, sp->envp ? sp->envp : svc_environ);
+	execve(sp->argv[0], sp->argv, sp->envp ? sp->envp : svc_environ);
 fail:
 	child_errno = errno;
 	_exit(127);
@@ -371,24 +369,23 @@ int limits_apply(const struct runas *ru)
 	return 0;
 }
 
-/* Start a child; returns its pid, or -1 with errno set (fork or exec). */
-static pid_t spawn(const struct spawn *sp)
+/* Start a child of the slot, in its cgroup; returns its pid, or -1 with
+ * errno set (fork or exec). */
+static pid_t spawn(struct service *s, struct spawn *sp)
 {
+	sp->cgroup = cgroup_enter_fd(s);
 	child_errno = 0;
 	pid_t pid = vfork();
 	if (pid == 0)
 		child(sp);
-	if (pid < 0)
-		return -1;
-	if (child_errno) {
-		int e = child_errno;
-		/* the child exited: reap it here so no one else sees it */
+	int e = pid < 0 ? errno : child_errno;
+	if (pid > 0 && e)  /* the child exited: reap it here so no one else sees it */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		errno = e;
-		return -1;
-	}
-	return pid;
+	if (sp->cgroup >= 0)
+		close(sp->cgroup);
+	errno = e;
+	return e ? -1 : pid;
 }
 
 /* A pipe whose fds fit the slot's 16-bit fields; out of fds, the limit
@@ -398,7 +395,7 @@ static int pipe16(int16_t out[2], int flags)
 	int p[2];
 	if (pipe2(p, flags) < 0 && !(errno == EMFILE && more_fds() && pipe2(p, flags) == 0))
 		return -1;
-	if (p[0] > INT16_MAX || p[1] > INT16_MAX) {
+	if ((p[0] | p[1]) > INT16_MAX) {
 		close(p[0]);
 		close(p[1]);
 		errno = EMFILE;
@@ -471,9 +468,10 @@ static void log_close(struct service *s)
 	}
 }
 
-/* A slot reached DOWN or FATAL with nothing running. */
-static void settled(struct service *s)
+/* A slot reaches DOWN or FATAL (st) with nothing running. */
+static void settle(struct service *s, int st)
 {
+	set_state(s, st);
 	if (s->flags & F_LOGGER) {
 		struct service *m = peer(s);
 		if (m && m->logpipe[1] < 0)
@@ -497,49 +495,34 @@ static void to_backoff(struct service *s);
 /* Its files are wrong: fatal until they change (watched) or svctl up. */
 void svc_config_fatal(struct service *s)
 {
-	set_state(s, S_FATAL);
 	svdir_watch(s);
-	settled(s);
+	settle(s, S_FATAL);
 }
 
 void svc_start(struct service *s)
 {
-	int dfd = svdir_open_service(s);
+	static char *const run[] = { "./run", NULL };
+	struct spawn sp = { .argv = run, .in = -1, .out = -1, .notify_w = -1 };
+	int16_t np[2] = { -1, -1 };
+	int r = -2, dfd = sp.dirfd = svdir_open_service(s);
 	if (dfd < 0) {
-		if (svdir_transient(errno))
-			to_backoff(s);
-		else
-			svc_config_fatal(s);
-		return;
+		r = svdir_transient(errno) ? -2 : -1;
+		goto out;
 	}
-	struct spawn sp = { .prog = "./run", .argv = { "./run", NULL },
-			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1, .cgroup = -1 };
-	int r = svdir_read_config(s, dfd, &sp.ru, &sp.envp);
+	r = svdir_read_config(s, dfd, &sp.ru, &sp.envp);
 	if ((s->flags & F_NEW) && (s->flags & F_DOWNFILE) && !(s->xflags & X_PULLED) &&
 	    !(ndeps && deps_needed(s))) {
 		/* first seen with a `down` file: stays down until svctl up */
-		s->flags &= (uint16_t)~F_NEW;
 		s->want = 0;
-		close(dfd);
-		svc_dirty(s);
-		return;
+		r = 1;
 	}
 	s->flags &= (uint16_t)~F_NEW;
-	if (r < 0) {
-		close(dfd);
-		if (r == -2)
-			to_backoff(s);
-		else
-			svc_config_fatal(s);
-		return;
+	if (r == 0 && (s->xflags & X_NEEDS)) {
+		int go = deps_start(s);  /* 0: wait for its needs; < 0: a cycle (fatal) */
+		r = go > 0 ? 0 : go == 0 ? 2 : 3;
 	}
-	int go = (s->xflags & X_NEEDS) ? deps_start(s) : 1;
-	if (go <= 0) {  /* waiting for its needs, or in a cycle (fatal) */
-		close(dfd);
-		if (go == 0)
-			set_state(s, S_WAITING);
-		return;
-	}
+	if (r)
+		goto out;
 	/* a service writes to its logger, or else (both stdout and stderr)
 	 * to init's stdout; a logger reads the pipe, writes where init does */
 	if (s->flags & F_LOGGER)
@@ -549,11 +532,9 @@ void svc_start(struct service *s)
 	else if (log_ensure(s) == 0)
 		sp.out = s->logpipe[1];
 	else {  /* no pipe (out of fds): never start without the logger */
-		close(dfd);
-		to_backoff(s);
-		return;
+		r = -2;
+		goto out;
 	}
-	int16_t np[2] = { -1, -1 };
 	if (s->notify_fd >= 0) {
 		if (pipe16(np, O_CLOEXEC | O_NONBLOCK) < 0)
 			svc_fail(s, "notification-fd pipe", errstr(errno));
@@ -562,44 +543,33 @@ void svc_start(struct service *s)
 	}
 	if (s->flags & F_HEALTH)
 		sp.envp = health_env(s, sp.envp ? sp.envp : svc_environ, &sp.pid_at);
-
 	cgroup_apply(s, &sp.ru);
-	sp.cgroup = cgroup_enter_fd(s);
-	pid_t pid = spawn(&sp);
+	pid_t pid = spawn(s, &sp);
 	int err = errno;
-	close(dfd);
-	if (sp.cgroup >= 0)
-		close(sp.cgroup);
 	if (np[1] >= 0)
 		close(np[1]);
+	s->started = now();
 	if (pid < 0) {
 		if (np[0] >= 0)
 			close(np[0]);
-		s->started = now();
-		if (err == EACCES || err == ENOENT) {
+		struct stat st;
+		if ((err == EACCES || err == ENOENT) &&
+		    (access_at(dfd, "run", X_OK) < 0 ||
+		     stat_at(dfd, "run", &st, 0) < 0 || !S_ISREG(st.st_mode))) {
 			/* run itself not executable is a config error (fatal);
 			 * a missing interpreter or a failing user switch is not */
-			struct stat st;
-			int d = svdir_open_service(s);
-			int x = d >= 0 && access_at(d, "run", X_OK) == 0 &&
-				stat_at(d, "run", &st, 0) == 0 && S_ISREG(st.st_mode);
-			if (d >= 0)
-				close(d);
-			if (!x) {
-				svc_fail(s, "run", "not executable");
-				svc_config_fatal(s);
-				return;
-			}
+			svc_fail(s, "run", "not executable");
+			r = -1;
+		} else {
+			svc_fail(s, "run", errstr(err));
+			r = -2;
 		}
-		svc_fail(s, "run", errstr(err));
-		to_backoff(s);
-		return;
+		goto out;
 	}
 	if (s->flags & F_AUTO)
 		s->restarts++;
 	s->flags &= (uint16_t)~(F_AUTO | F_NOW | F_READY);
 	set_pid(s, pid);
-	s->started = now();
 	s->notify = np[0];
 	nnotify += np[0] >= 0;
 	int wait = np[0] >= 0;  /* for readiness: notification-fd, notify, check */
@@ -608,6 +578,19 @@ void svc_start(struct service *s)
 	set_state(s, S_STARTING);
 	if (!wait)
 		svc_set_ready(s);
+out:
+	if (dfd >= 0)
+		close(dfd);
+	/* r: -2 backoff (try again later), -1 its files are wrong, 1 down
+	 * file, 2 waiting for its needs, 3 a cycle (deps.c made it fatal) */
+	if (r == -2)
+		to_backoff(s);
+	else if (r == -1)
+		svc_config_fatal(s);
+	else if (r == 1)
+		svc_dirty(s);
+	else if (r == 2)
+		set_state(s, S_WAITING);
 }
 
 /* Send the stop signal (and SIGCONT, so a stopped process sees it) to the
@@ -630,8 +613,7 @@ void svc_stop(struct service *s)
 static void to_backoff(struct service *s)
 {
 	if (!s->want) {  /* e.g. `once` whose exec failed: no retry */
-		set_state(s, S_DOWN);
-		settled(s);
+		settle(s, S_DOWN);
 		return;
 	}
 	if (s->failures < UINT16_MAX)
@@ -640,37 +622,27 @@ static void to_backoff(struct service *s)
 		char n[16];
 		*fmt_uint(n, s->failures) = 0;
 		svc_fail(s, "fatal: consecutive failures", n);
-		set_state(s, S_FATAL);
-		settled(s);
+		settle(s, S_FATAL);
 		return;
 	}
-	uint32_t k = s->failures < 17 ? s->failures : 17;
-	int64_t wait = (int64_t)BACKOFF_MIN << (k - 1);
-	if (wait > BACKOFF_MAX)
-		wait = BACKOFF_MAX;
 	s->flags |= F_AUTO;
-	s->deadline = now() + wait;
+	s->deadline = now() + (s->failures > 10 ? BACKOFF_MAX : BACKOFF_MIN << (s->failures - 1));
 	set_state(s, S_BACKOFF);
 }
 
 /* ---- run or finish ended ---- */
 
-/* Start ./finish or ./check (argv) beside run: in the service dir, as
+/* Start ./finish or ./check (argv, NULL-terminated) beside run: in the service dir, as
  * its user, output where run's goes. Its pid, or -1 with errno, said. */
 pid_t svc_spawn_aux(struct service *s, char *const argv[3])
 {
 	int dfd = (s->flags & F_GONE) ? svdir_open_service_quiet(s) : svdir_open_service(s);
-	struct spawn sp = { .prog = argv[0], .argv = { argv[0], argv[1], argv[2], NULL },
-			    .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1, .cgroup = -1 };
+	struct spawn sp = { .argv = argv, .dirfd = dfd, .in = -1, .out = -1, .notify_w = -1 };
 	pid_t pid = -1;
 	if (dfd >= 0 && svdir_read_config(s, dfd, &sp.ru, &sp.envp) == 0) {
 		if (!(s->flags & F_LOGGER))
 			sp.out = s->logpipe[1] >= 0 ? s->logpipe[1] : 1;
-		sp.cgroup = cgroup_enter_fd(s);
-		pid = spawn(&sp);
-		if (sp.cgroup >= 0)
-			close(sp.cgroup);
-		if (pid < 0)
+		if ((pid = spawn(s, &sp)) < 0)
 			svc_fail(s, argv[0] + 2, errstr(errno));
 	}
 	int e = errno;
@@ -686,7 +658,7 @@ static void start_finish(struct service *s)
 	char code[12], sig[12];
 	*fmt_int(code, WIFEXITED(st) ? WEXITSTATUS(st) : -1) = 0;
 	*fmt_int(sig, WIFSIGNALED(st) ? WTERMSIG(st) : 0) = 0;
-	char *argv[3] = { "./finish", code, sig };
+	char *argv[4] = { "./finish", code, sig, NULL };
 	pid_t pid = svc_spawn_aux(s, argv);
 	if (pid < 0) {
 		decide(s, 0);
@@ -697,41 +669,35 @@ static void start_finish(struct service *s)
 	set_state(s, S_FINISHING);
 }
 
-static int expected_exit(const struct service *s, int st)
+/* exit code of a wait status; -1 if killed by a signal */
+static NOINLINE int exit_code(int st)
 {
-	return WIFEXITED(st) && svdir_expected_exit(s, WEXITSTATUS(st));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* After run (and finish) ended: restart now, later, or not at all. */
 static void decide(struct service *s, int finish_status)
 {
-	int st = s->last_status;
+	int code = exit_code(s->last_status);
 	int failed = (s->flags & F_HEALTH) && health_failed(s);  /* watchdog, check */
-	int no_restart = (WIFEXITED(st) && WEXITSTATUS(st) == 125) ||
-			 (WIFEXITED(finish_status) && WEXITSTATUS(finish_status) == 125);
-	if (no_restart || (s->flags & F_ONCE) || (s->flags & F_EOFWAIT))
-		s->want = 0;
-	else if (!(s->flags & F_NOW) &&
-		 (s->restart == R_NEVER ||
-		  (s->restart == R_ONFAILURE && !failed && expected_exit(s, st))))
+	int now_ = (s->flags & F_NOW) != 0;
+	if (code == 125 || exit_code(finish_status) == 125 || (s->flags & (F_ONCE | F_EOFWAIT)) ||
+	    (!now_ && (s->restart == R_NEVER ||
+		       (s->restart == R_ONFAILURE && !failed && code >= 0 &&
+			svdir_expected_exit(s, code)))))
 		s->want = 0;
 	s->flags &= (uint16_t)~(F_ONCE | F_EOFWAIT);
 
 	if (!s->want || shutting_down || (s->flags & F_GONE)) {
 		s->flags &= (uint16_t)~F_NOW;
-		set_state(s, S_DOWN);
-		settled(s);
-		return;
-	}
-	if (s->flags & F_NOW) {
-		s->failures = 0;
-		svc_start(s);
-	} else if (!failed && now() - s->started >= FAIL_MS) {
-		s->failures = 0;
-		s->flags |= F_AUTO;
-		svc_start(s);
-	} else {
+		settle(s, S_DOWN);
+	} else if (!now_ && (failed || now() - s->started < FAIL_MS)) {
 		to_backoff(s);
+	} else {
+		if (!now_)
+			s->flags |= F_AUTO;
+		s->failures = 0;
+		svc_start(s);
 	}
 }
 
@@ -797,17 +763,23 @@ void svc_reaped(pid_t pid, int status)
 
 /* ---- deadlines ---- */
 
+static void kill_both(pid_t pid, int sig)
+{
+	kill(-pid, sig);
+	kill(pid, sig);
+}
+
 static void deadline_passed(struct service *s)
 {
 	s->deadline = 0;
 	switch (s->state) {
+	case S_DOWN:  /* wanted up as a need (deps.c) */
+		if (!s->want)
+			break;
+		/* fall through */
 	case S_BACKOFF:
 	case S_WAITING:
 		svc_start(s);
-		break;
-	case S_DOWN:  /* wanted up as a need (deps.c) */
-		if (s->want)
-			svc_start(s);
 		break;
 	case S_STOPPING:
 		if ((s->flags & F_EOFWAIT) && s->pid > 0) {
@@ -816,20 +788,16 @@ static void deadline_passed(struct service *s)
 			s->flags &= (uint16_t)~F_EOFWAIT;
 			s->state = S_UP;
 			svc_stop(s);
-		} else {
-			if (s->pid > 0) {
-				kill(-s->pid, SIGKILL);
-				kill(s->pid, SIGKILL);
-			} else {  /* left in the cgroup: until it is empty */
-				s->deadline = now() + 1000;
-			}
-			cgroup_kill(s);
+			break;
 		}
-		break;
+		cgroup_kill(s);
+		if (s->pid <= 0) {  /* left in the cgroup: until it is empty */
+			s->deadline = now() + 1000;
+			break;
+		}
+		/* fall through */
 	case S_FINISHING:
-		kill(-s->pid, SIGKILL);
-		kill(s->pid, SIGKILL);
-		break;
+		kill_both(s->pid, SIGKILL);
 	}
 }
 
@@ -843,6 +811,11 @@ void svc_wake(struct service *s)
 	woken = 1;
 }
 
+static int64_t nearer(int64_t a, int64_t b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
 /* Act on the deadlines that passed; return the nearest one left (0: none). */
 int64_t svc_timers(void)
 {
@@ -850,15 +823,13 @@ int64_t svc_timers(void)
 	do {
 		woken = 0;
 		next = 0;
-		for (int i = 0; i < nslot; i++) {
-			if (svc[i].deadline && svc[i].deadline <= now())
-				deadline_passed(&svc[i]);
+		for (struct service *s = svc; s < svc + nslot; s++) {
+			if (s->deadline && s->deadline <= now())
+				deadline_passed(s);
 			/* after: a start sets health timers, they may stop the service */
-			int64_t h = svc[i].flags & F_HEALTH ? health_timer(&svc[i]) : 0;
-			if (h && (!next || h < next))
-				next = h;
-			if (svc[i].deadline && (!next || svc[i].deadline < next))
-				next = svc[i].deadline;
+			if (s->flags & F_HEALTH)
+				next = nearer(next, health_timer(s));
+			next = nearer(next, s->deadline);
 		}
 	} while (woken);
 	return next;
@@ -870,9 +841,8 @@ void svc_ready_input(struct service *s)
 {
 	char buf[64];
 	ssize_t n = read(s->notify, buf, sizeof buf);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n > 0 && !memchr(buf, '\n', (size_t)n))
+	if ((n < 0 && (errno == EINTR || errno == EAGAIN)) ||
+	    (n > 0 && !memchr(buf, '\n', (size_t)n)))
 		return;
 	/* newline, EOF or error: done listening, but for the keepalives
 	 * of a watchdog after the first newline */
@@ -888,54 +858,62 @@ void svc_ready_input(struct service *s)
 
 /* ---- commands from svctl, in the order they came ---- */
 
+/* Wanted down: stopped, or down now (at shutdown a DOWN one again, so
+ * its logger goes too). */
+static void want_down(struct service *s, int shutdown)
+{
+	s->want = 0;
+	s->flags &= (uint16_t)~(F_NOW | F_ONCE);
+	if (s->state == S_STARTING || s->state == S_UP)
+		svc_stop(s);
+	else if (s->state != S_STOPPING && s->state != S_FINISHING &&
+		 (shutdown || s->state != S_DOWN))
+		settle(s, S_DOWN);
+}
+
 void svc_command(struct service *s, const char *cmd)
 {
-	if (!strcmp(cmd, "up") || !strcmp(cmd, "once") || !strcmp(cmd, "restart")) {
-		int restart = cmd[0] == 'r';
-		if (shutting_down) {  /* nothing starts again once shutdown began */
-			say(svc_label(s), cmd, "ignored: shutting down");
-			return;
-		}
-		s->want = 1;
-		s->flags &= (uint16_t)~(F_ONCE | F_GONE);
-		if (cmd[0] == 'o')
-			s->flags |= F_ONCE;
-		else
-			s->failures = 0;
-		switch (s->state) {
-		case S_DOWN: case S_BACKOFF: case S_FATAL: case S_WAITING:
-			s->failures = 0;
-			s->flags &= (uint16_t)~F_AUTO;
-			svc_start(s);
-			break;
-		case S_STARTING: case S_UP:
-			if (restart) {
-				s->flags |= F_NOW;
-				svc_stop(s);
-			}
-			break;
-		default:  /* stopping or finishing: start as soon as it ends */
-			if (cmd[0] != 'o')
-				s->flags |= F_NOW;
-		}
-		if (cmd[0] == 'o')  /* wanted down once this run ends */
-			s->want = 0;
-	} else if (!strcmp(cmd, "down")) {
+	/* control.c took only known commands: the others are signals */
+	static const char cmds[][8] = { "down", "up", "restart", "once" };
+	enum { DOWN, UP, RESTART, ONCE, SIGNAL };
+	int c = DOWN;
+	while (c < SIGNAL && strcmp(cmd, cmds[c]))
+		c++;
+	if (c == DOWN) {
 		s->want = 0;
 		s->xflags &= (uint8_t)~X_PULLED;
-		s->flags &= (uint16_t)~(F_NOW | F_ONCE);
 		if (ndeps && !(s->flags & F_GONE))
 			deps_down(s);  /* what needs it goes down first */
-		if (s->state == S_STARTING || s->state == S_UP) {
-			svc_stop(s);
-		} else if (s->state == S_BACKOFF || s->state == S_FATAL || s->state == S_WAITING) {
-			set_state(s, S_DOWN);
-			settled(s);
-		}
-	} else {
+		want_down(s, 0);
+	} else if (c == SIGNAL) {
 		int sig = signal_number(cmd);
 		if (sig > 0 && s->pid > 0 && running(s))
 			kill(s->pid, sig);
+	} else if (shutting_down) {  /* nothing starts again once shutdown began */
+		say(svc_label(s), cmd, "ignored: shutting down");
+		return;
+	} else {
+		s->want = 1;
+		s->flags &= (uint16_t)~(F_ONCE | F_GONE);
+		if (c == ONCE)
+			s->flags |= F_ONCE;
+		else
+			s->failures = 0;
+		if (s->state == S_STARTING || s->state == S_UP) {
+			if (c == RESTART) {
+				s->flags |= F_NOW;
+				svc_stop(s);
+			}
+		} else if (s->state == S_STOPPING || s->state == S_FINISHING) {
+			if (c != ONCE)  /* start as soon as it ends */
+				s->flags |= F_NOW;
+		} else {  /* down, backoff, fatal, waiting */
+			s->failures = 0;
+			s->flags &= (uint16_t)~F_AUTO;
+			svc_start(s);
+		}
+		if (c == ONCE)  /* wanted down once this run ends */
+			s->want = 0;
 	}
 	svc_dirty(s);
 }
@@ -945,19 +923,9 @@ void svc_command(struct service *s, const char *cmd)
 /* Shutdown: stop every service at once; loggers follow their service. */
 void svc_want_all_down(void)
 {
-	for (int i = 0; i < nslot; i++) {
-		struct service *s = &svc[i];
-		if (!(s->flags & F_USED) || (s->flags & F_LOGGER))
-			continue;
-		s->want = 0;
-		s->flags &= (uint16_t)~(F_NOW | F_ONCE);
-		if (s->state == S_STARTING || s->state == S_UP)
-			svc_stop(s);
-		else if (s->state != S_STOPPING && s->state != S_FINISHING) {
-			set_state(s, S_DOWN);
-			settled(s);
-		}
-	}
+	for (struct service *s = svc; s < svc + nslot; s++)
+		if ((s->flags & (F_USED | F_LOGGER)) == F_USED)
+			want_down(s, 1);
 }
 
 int svc_all_down(void)
