@@ -39,6 +39,7 @@
 #define NOINLINE __attribute__((noinline))
 
 static void decide(struct service *s, int finish_status);
+static void logger_error(struct service *m);
 
 int nnotify;  /* readiness pipes open: the loop polls them */
 
@@ -62,6 +63,7 @@ static void set_state(struct service *s, int st)
 	svc_dirty(s);
 	if (st == S_UP && (s->flags & F_READY)) {
 		svc_text(s, T_ERROR, NULL);  /* up and ready: the last failure is over */
+		logger_error(s);
 		if (ndeps)
 			deps_up(s);
 	}
@@ -138,11 +140,24 @@ void svc_error(struct service *s, const char *what, const char *cause)
 	set_text(s, T_ERROR, what, cause);
 }
 
+/* A service up and ready shows its logger's failure, "logger: WHY",
+ * until the logger is up again (without it the service blocks once the
+ * pipe is full). s: the service or its logger. */
+static void logger_error(struct service *s)
+{
+	struct service *m = (s->flags & F_LOGGER) ? peer(s) : s, *l = peer(m);
+	const char *why = l ? svc_text_of(l, T_ERROR) : NULL;
+	if (m->state == S_UP && (m->flags & F_READY))
+		set_text(m, T_ERROR, why ? "logger" : NULL, why);
+}
+
 /* One line "init: NAME: what: cause" on stderr, kept as the error too. */
 void svc_fail(struct service *s, const char *what, const char *cause)
 {
 	say(svc_label(s), what, cause);
 	svc_error(s, what, cause);
+	if (s->flags & F_LOGGER)
+		logger_error(s);
 }
 
 /* cgroup.c: the OOM killer killed a process of this service. */
@@ -439,7 +454,7 @@ static int log_ensure(struct service *s)
 	if (s->logpipe[1] < 0) {
 		close_fd(&s->logpipe[0]);  /* an old logger drains its own copy */
 		if (pipe16(s->logpipe, O_CLOEXEC) < 0) {
-			svc_fail(s, "log pipe", errstr(errno));
+			svc_fail(s, "logger pipe", errstr(errno));
 			return -1;
 		}
 	}

@@ -221,3 +221,12 @@ exec sleep 1000"
 	init_lines "b: check-interval: invalid value 'abc'" | grep -q .
 	init_lines "c: check: not executable" | grep -q .
 }
+
+@test "check: runs with the service's limits" {
+	mksvc c "exec sleep 1000"
+	svfile c limits "nofile 100:200"
+	mkexec c check "echo \$(ulimit -n) \$(ulimit -Hn) >$T/check.out"
+	start_init
+	wait_state c up 10
+	[ "$(cat "$T/check.out")" = "100 200" ]
+}

@@ -157,3 +157,35 @@ echo EOF >> $T/log.out"
 	[ "$(cat "$T/svc.env")" = "svc FOO=service BAR=bar" ]
 	[ "$(cat "$T/log.env")" = "log FOO=logger" ]
 }
+
+@test "out of fds for the logger pipe: backoff with the reason, never started without it" {
+	start_init
+	# from now on init may hold one more fd than it does: enough for the
+	# service dir, not for a pipe (2 fds), beside it or not
+	local n
+	n=$(( $(ls /proc/$INIT_PID/fd | wc -l) + 1 ))
+	prlimit --pid "$INIT_PID" --nofile=$n:$n
+	mksvc -n b "echo hello; exec sleep 1000"
+	mklog b "exec cat >> $T/b.log"
+	enable b
+	wait_for 10 eval '[[ $(status_line b) == "b backoff "*" error=\"logger pipe: No file descriptors available\"" ]]'
+	# it keeps trying (the same line again at each try), never without its logger
+	wait_for 10 eval '[ "$(init_lines "b: logger pipe" | wc -l)" -ge 3 ]'
+	[ -z "$(svpid b)" ]
+	[ -z "$(init_lines hello)" ]
+}
+
+@test "a logger that cannot start: its service shows why until the logger is up" {
+	mksvc a "exec sleep 1000"
+	mkdir -p "$SVS/a/log"
+	printf 'exec cat >> %s/a.log\n' "$T" >"$SVS/a/log/run"  # no #!
+	chmod 0755 "$SVS/a/log/run"
+	start_init
+	wait_state a up
+	wait_for 5 eval '[[ $(status_line a) == "a up "*" error=\"logger: run: Exec format error\"" ]]'
+	sv -j status a | json_check 'assert d[0]["error"] == "logger: run: Exec format error", d'
+	mklog a "exec cat >> $T/a.log"
+	wait_for 10 eval '[ -n "$(logpid a)" ]'
+	wait_for 5 eval '[[ $(status_line a) != *error=* ]]'
+	[ "$(state a)" = up ]
+}
