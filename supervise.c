@@ -290,12 +290,13 @@ static NOINLINE void set_pid(struct service *s, pid_t pid)
 
 struct service *svc_by_pid(pid_t pid)
 {
-	int h = pid_hint[(unsigned)pid % PIDHINT] - 1;
-	if (h >= 0 && h < nslot && svc[h].pid == pid && (svc[h].flags & F_USED))
-		return &svc[h];
-	for (int i = 0; i < nslot; i++)
-		if ((svc[i].flags & F_USED) && svc[i].pid == pid)
-			return &svc[i];
+	/* the hint: a slot of the table (a freed one has no F_USED) */
+	struct service *s = &svc[pid_hint[(unsigned)pid % PIDHINT]], *end = svc + nslot;
+	if (s > svc && (--s)->pid == pid && (s->flags & F_USED))
+		return s;
+	for (s = svc; s < end; s++)
+		if ((s->flags & F_USED) && s->pid == pid)
+			return s;
 	return NULL;
 }
 
@@ -945,8 +946,8 @@ void svc_want_all_down(void)
 
 int svc_all_down(void)
 {
-	for (int i = 0; i < nslot; i++)
-		if ((svc[i].flags & F_USED) && (svc[i].pid > 0 || svc[i].state == S_STOPPING))
+	for (struct service *s = svc; s < svc + nslot; s++)
+		if ((s->flags & F_USED) && (s->pid > 0 || s->state == S_STOPPING))
 			return 0;
 	return 1;
 }
