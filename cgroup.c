@@ -205,9 +205,11 @@ int cgroup_busy(struct service *s)
 	int i = slot(s);
 	if (!made[i] || !populated(s))
 		return 0;
-	if (!wd[i] && (wd[i] = inotify_add_watch(ino, cgpath(s, "cgroup.events"), IN_MODIFY)) < 0)
-		return wd[i] = 0;  /* cannot wait for it: do as without cgroups */
-	if (populated(s))  /* no change was missed before the watch */
+	if (!wd[i])
+		wd[i] = inotify_add_watch(ino, cgpath(s, "cgroup.events"), IN_MODIFY);
+	/* no change was missed before the watch (without one: do as
+	 * without cgroups) */
+	if (wd[i] > 0 && populated(s))
 		return 1;
 	unwatch(i);
 	return 0;
