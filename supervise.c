@@ -489,10 +489,10 @@ static void settle(struct service *s, int st)
 {
 	set_state(s, st);
 	if (s->flags & F_LOGGER) {
-		struct service *m = peer(s);
-		if (m && m->logpipe[1] < 0)
+		struct service *m = peer(s);  /* a logger always has its service */
+		if (m->logpipe[1] < 0)
 			close_fd(&m->logpipe[0]);
-		if (m && (m->flags & F_GONE) && m->state == S_DOWN)
+		if ((m->flags & F_GONE) && m->state == S_DOWN)
 			svc_forget(m);
 		return;
 	}
