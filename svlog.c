@@ -178,7 +178,8 @@ static unsigned long lg_scan(char oldest[ARCHLEN + 1])
  * deleted, -1 if not. */
 static int lg_delete_oldest(uint64_t keep)
 {
-	char old[ARCHLEN + 2] = "/";
+	char old[ARCHLEN + 2];
+	old[0] = '/';
 	if (lg_scan(old + 1) <= keep)
 		return -1;
 	if (unlinkat(S.dirfd, old + 1, 0) < 0) {
@@ -265,70 +266,63 @@ static int lg_rotate(void)
 	return lg_open_current();
 }
 
-/* One step of lg_emit(): rotate, or one write of as many whole lines as fit.
- * Returns 0 or an errno. */
-static int lg_emit_step(const char **pp, size_t *np)
-{
-	const char *p = *pp;
-	size_t n = *np, k;
-	int e;
-
-	if (S.curfd < 0 && (e = lg_open_current()) != 0)
-		return e;
-	uint64_t room = S.size < S.max ? S.max - S.size : 0;
-	if (n <= room) {
-		k = n;
-	} else {
-		/* a notice needs (part of) a line after it in the same write */
-		const char *nl = memrchr(p, '\n', (size_t)room);
-		if (nl && (size_t)(nl + 1 - p) > S.note)
-			k = (size_t)(nl + 1 - p);
-		else if (room > S.note && (S.size == 0 || (S.midline && !S.note)))
-			k = (size_t)room;   /* a long line: fill the file */
-		else
-			return lg_rotate();
-	}
-	ssize_t w = write(S.curfd, p, k);
-	if (w < 0)
-		return errno == EINTR ? 0 : errno;
-	if (S.note) {
-		/* the notice counts only with the line after it (or whole, if
-		 * alone): less than that is taken back */
-		const char *q = memchr(p + S.note, '\n', k - S.note);
-		if ((size_t)w < (q ? (size_t)(q + 1 - p) : k)
-		    && (w == 0 || ftruncate(S.curfd, (off_t)S.size) == 0))
-			return ENOSPC;
-		S.note = (size_t)w < S.note ? S.note - (size_t)w : 0;
-	}
-	if (w == 0)
-		return ENOSPC;
-	const char *nl = memrchr(p, '\n', (size_t)w);
-	if (nl)
-		S.lineend = S.size + (uint64_t)(nl + 1 - p);
-	S.size += (uint64_t)w;
-	S.midline = p[w - 1] != '\n';
-	*pp = p + w;
-	*np = n - (size_t)w;
-	return 0;
-}
-
-/* Write p[0,n) into the log, rotating as needed. On a write error, delete
- * archives oldest first and retry. Returns 0, or the errno that remained,
- * with *done the bytes that were written. */
+/* Write p[0,n) into the log: rotate as needed, else one write of as many
+ * whole lines as fit at a time. On an error, delete archives oldest first
+ * and retry. Returns 0, or the errno that remained, with *done the bytes
+ * that were written. */
 static int lg_emit(const char *p, size_t n, size_t *done)
 {
 	const char *start = p;
-	int err = 0;
+	int e = 0;
 	while (n > 0) {
-		int e = lg_emit_step(&p, &n);
-		if (e == 0)
-			continue;
-		err = e;
-		if (lg_delete_oldest(0) < 0)
+		if (e && lg_delete_oldest(0) < 0)
 			break;
+		e = 0;
+		if (S.curfd < 0 && (e = lg_open_current()) != 0)
+			continue;
+		uint64_t room = S.size < S.max ? S.max - S.size : 0;
+		size_t k = n;
+		if (n > room) {
+			/* a notice needs (part of) a line after it in the same write */
+			const char *nl = memrchr(p, '\n', (size_t)room);
+			if (nl && (size_t)(nl + 1 - p) > S.note)
+				k = (size_t)(nl + 1 - p);
+			else if (room > S.note && (S.size == 0 || (S.midline && !S.note)))
+				k = (size_t)room;   /* a long line: fill the file */
+			else {
+				e = lg_rotate();
+				continue;
+			}
+		}
+		ssize_t w = write(S.curfd, p, k);
+		if (w < 0) {
+			e = errno == EINTR ? 0 : errno;
+			continue;
+		}
+		if (S.note) {
+			/* the notice counts only with the line after it (or whole,
+			 * if alone): less than that is taken back */
+			const char *q = memchr(p + S.note, '\n', k - S.note);
+			if ((size_t)w < (q ? (size_t)(q + 1 - p) : k)
+			    && (w == 0 || ftruncate(S.curfd, (off_t)S.size) == 0))
+				w = 0;
+			else
+				S.note = (size_t)w < S.note ? S.note - (size_t)w : 0;
+		}
+		if (w == 0) {
+			e = ENOSPC;
+			continue;
+		}
+		const char *nl = memrchr(p, '\n', (size_t)w);
+		if (nl)
+			S.lineend = S.size + (uint64_t)(nl + 1 - p);
+		S.size += (uint64_t)w;
+		S.midline = p[w - 1] != '\n';
+		p += w;
+		n -= (size_t)w;
 	}
 	*done = (size_t)(p - start);
-	return n ? err : 0;
+	return n ? e : 0;
 }
 
 /* Drop p[0,n): count the lines lost. A line cut at the end is counted now
