@@ -330,8 +330,6 @@ static int lg_emit(const char *p, size_t n, size_t *done)
 static void lg_drop(const char *p, size_t n)
 {
 	const char *end = p + n, *q;
-	if (n == 0)
-		return;
 	while ((q = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		S.dropped++;
 		p = q + 1;
