@@ -232,8 +232,7 @@ void cgroup_input(void)
 	/* or memory.events changed: OOM kills are counted when they happen,
 	 * not only when run ends (the killed process is often a child) */
 	for (int i = 0; i < nslot; i++)
-		for (int k = cgroup_oom(&svc[i]); k > 0; k--)
-			svc_oom_kill(&svc[i]);
+		cgroup_oom(&svc[i]);
 }
 
 /* one pid a line of cgroup.procs */
@@ -321,15 +320,14 @@ void cgroup_apply(struct service *s, const struct runas *ru)
 		inotify_add_watch(ino, cgpath(s, "memory.events"), IN_MODIFY);
 }
 
-/* run ended: OOM kills in its cgroup since the last look (memory.events). */
+/* run ended, or memory.events changed: each OOM kill in its cgroup since
+ * the last look is counted (svc_oom_kill); how many there were. */
 int cgroup_oom(struct service *s)
 {
-	int i = slot(s);
-	int64_t n = (had[i] & (1u << CG_MEMORY)) ?
+	int i = slot(s), n = 0;
+	int64_t k = (had[i] & (1u << CG_MEMORY)) ?
 		    cgroup_stat(cgpath(s, NULL), "memory.events", "oom_kill ") : -1;
-	if (n <= oomseen[i])
-		return 0;
-	n -= oomseen[i];
-	oomseen[i] += (uint32_t)n;
-	return (int)n;
+	for (; k > oomseen[i]; n++, oomseen[i]++)
+		svc_oom_kill(s);
+	return n;
 }

@@ -735,8 +735,7 @@ static void run_ended(struct service *s, int status)
 	close_notify(s);
 	if (s->flags & F_HEALTH)
 		health_stopped(s);  /* a check left would keep the cgroup busy */
-	for (int n = cgroup_oom(s); n > 0; n--)
-		svc_oom_kill(s);
+	cgroup_oom(s);  /* OOM kills counted */
 	if (cgroup_busy(s)) {
 		/* processes of run are left in its cgroup: they are stopped
 		 * like the service, and it is down when the cgroup is empty */
