@@ -293,6 +293,7 @@ void cgroup_apply(struct service *s, const struct runas *ru)
 {
 	static const char file[CG_N][11] = { "memory.max", "pids.max", "cpu.weight" };
 	static const char ctl[CG_N][8] = { "+memory", "+pids", "+cpu" };
+	static const char svc_sub[] = "svc/cgroup.subtree_control";  /* + 4: BASE's */
 	int i = slot(s);
 	for (int k = 0; k < CG_N; k++) {
 		unsigned bit = 1u << k;
@@ -305,8 +306,7 @@ void cgroup_apply(struct service *s, const struct runas *ru)
 			strcpy(v, "100");
 		/* the controller is handed down from BASE to svc/ once */
 		if (basepath[0] && !(enabled & bit) &&
-		    put(at_base("cgroup.subtree_control"), ctl[k]) == 0 &&
-		    put(at_base("svc/cgroup.subtree_control"), ctl[k]) == 0)
+		    put(at_base(svc_sub + 4), ctl[k]) == 0 && put(at_base(svc_sub), ctl[k]) == 0)
 			enabled |= bit;
 		const char *why = !basepath[0] ? "not applied: no cgroup" :
 				  !(enabled & bit) ? "not applied: controller not available" :
