@@ -867,8 +867,9 @@ static void advance(void)
 	}
 }
 
-/* The nearer of two deadlines; 0 is none. */
-static int64_t earliest(int64_t a, int64_t b)
+/* The nearer of two deadlines; 0 is none. (Not inlined: gcc copies it
+ * into its four callers otherwise, 300 bytes on i386.) */
+static int64_t __attribute__((noinline)) earliest(int64_t a, int64_t b)
 {
 	return !a ? b : !b ? a : a < b ? a : b;
 }
