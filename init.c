@@ -899,39 +899,30 @@ static int64_t deadlines(void)
 
 static void on_signal(int sig, pid_t pid)
 {
+	int machine = mode == M_MACHINE, act = 0;
 	if (main_pid > 0 && sig < 32 && (FORWARDED >> sig & 1)) {
 		kill(main_pid, sig);
 		return;
 	}
-	switch (sig) {
-	case SIGCHLD:
+	if (sig == SIGCHLD)
 		reap_one(pid);
-		break;
-	case SIGHUP:
+	else if (sig == SIGHUP)
 		svdir_scan();
-		break;
-	case SIGTERM:
-	case SIGINT:
-		request_shutdown(mode == M_MACHINE ? 'r' : 'x');
-		break;
-	case SIGUSR1:
-	case SIGPWR:
-		if (mode == M_MACHINE)
-			request_shutdown('h');
-		break;
-	case SIGUSR2:
-		if (mode == M_MACHINE)
-			request_shutdown('p');
-		break;
-	case 37: case 38: case 39:
+	else if (sig == SIGTERM || sig == SIGINT)
+		act = machine ? 'r' : 'x';
+	else if (sig == SIGUSR1 || sig == SIGPWR)
+		act = machine ? 'h' : 0;
+	else if (sig == SIGUSR2)
+		act = machine ? 'p' : 0;
+	else if (sig >= 37 && sig <= 39)
 		/* systemd's SIGRTMIN+3 halt, +4 poweroff, +5 reboot, numbered
 		 * as the kernel and glibc count (musl's SIGRTMIN is 35): what
 		 * podman and docker send to an image whose command is
 		 * /sbin/init. Outside machine mode each just ends init. */
-		request_shutdown("hpr"[sig - 37]);
-		break;
-	}
+		act = "hpr"[sig - 37];
 	/* anything else (SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE...) is dropped */
+	if (act)
+		request_shutdown(act);
 }
 
 static void signals_input(void)
