@@ -32,7 +32,7 @@ static int fz_commands_applied;
 void svc_command(struct service *s, const char *cmd)
 {
 	if (s < svc || s >= svc + nslot || !(s->flags & F_USED) || (s->flags & F_LOGGER) ||
-	    !valid_name(s->name) || !known(cmd))
+	    !valid_name(s->name) || find(svc_cmds, cmd) < 0)
 		abort();
 	fz_commands_applied++;
 }
