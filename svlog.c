@@ -12,10 +12,11 @@
  *
  * Write errors: delete archives oldest first and retry; if that is not
  * enough, keep reading and drop whole lines (counting them), and try again
- * with each new input. The notice "svlog: dropped N lines" goes into the
- * log in the same write as the first line kept after it, never alone: a
- * write that does not take both is undone, so a nearly full disk never
- * collects pieces or copies of the notice.
+ * with each new input, and once a second without input. The notice
+ * "svlog: dropped N lines" goes into the log in the same write as the
+ * first line kept after it (or whole, alone, on a timed try): a write
+ * that does not take all of that is undone, so a nearly full disk never
+ * collects pieces of the notice, nor a notice twice for the same lines.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -527,11 +529,23 @@ static int lg_run(void)
 {
 	for (;;) {
 		struct pollfd pf[2] = { { 0, POLLIN, 0 }, { S.sigfd, POLLIN, 0 } };
-		if (poll(pf, 2, -1) < 0) {
+		/* while writes fail, a second without input tries the notice
+		 * alone: once there is room the log says what was lost, without
+		 * waiting for the next line (no wake-up otherwise) */
+		int r = poll(pf, 2, S.failing ? 1000 : -1);
+		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			lg_say("poll", "", errno);
 			return lg_finish(111);
+		}
+		if (r == 0) {
+			/* only with a free block: the last bytes of a full
+			 * disk's last block would take the notice, not a line */
+			struct statvfs v;
+			if (fstatvfs(S.dirfd, &v) == 0 && v.f_bavail > 0)
+				lg_out(S.buf, 0);
+			continue;
 		}
 		if (pf[1].revents && lg_signals())
 			return lg_finish(0);

@@ -6,6 +6,8 @@
 #   default:  fill it, feed 1 MB of lines, free space, feed more.
 #   archives: make archives, fill it: svlog deletes the oldest to go on.
 #   instant:  fill it, drop lines, free space: the next line is written.
+#   timer:    fill it, drop lines, free space, no input: the notice is
+#             written within a few seconds, alone; then the next line.
 #   slack:    (-t) fill it, then lines one read at a time while the last
 #             page of current has room for the notice but not for the
 #             notice and a line: no notice, nor a piece of one, goes into
@@ -111,6 +113,19 @@ if [ "$MODE" = instant ]; then
 	wait_for 5 grep -q . "$W/fd.err" || fail "no error line"
 	wait_read 5000
 	: >"$mnt/fill"  # no fork between freeing and the line
+	echo after >&7
+	wait_for 5 has '^after$' || fail "after not logged"
+	check_notice 50
+	exit 0
+fi
+
+if [ "$MODE" = timer ]; then
+	# no input after space is back: a timed try writes the notice
+	head -c 5000 "$W/mb" >&7
+	wait_for 5 grep -q . "$W/fd.err" || fail "no error line"
+	wait_read 5000
+	: >"$mnt/fill"
+	wait_for 5 has 'svlog: dropped' || fail "no notice without input"
 	echo after >&7
 	wait_for 5 has '^after$' || fail "after not logged"
 	check_notice 50

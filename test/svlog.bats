@@ -235,6 +235,15 @@ all_log() { for f in $(archives) current; do cat "$D/$f"; done; }
 	[ "$status" -eq 0 ]
 }
 
+@test "svlog: full disk: with no input, the notice is written once there is room" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a tmpfs"
+	command -v unshare >/dev/null || skip "no unshare"
+	run unshare --mount --propagation private sh "$BATS_TEST_DIRNAME/svlog-fulldisk.sh" "$SVLOG" "$T" timer
+	echo "$output"
+	[ "$status" -ne 77 ] || skip "cannot mount a tmpfs here"
+	[ "$status" -eq 0 ]
+}
+
 @test "svlog: full disk: retries put no notice, nor a piece of one, in the last free bytes" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root for a tmpfs"
 	command -v unshare >/dev/null || skip "no unshare"
