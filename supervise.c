@@ -326,8 +326,10 @@ extern int nofile_raised;
  * have it: init only opens its own fds above them). */
 static int move_fd(int from, int to)
 {
+	/* raw calls here (fcntl, fchdir, pipe2): the same number and int
+	 * arguments on all six CPUs; libc adds only fallbacks never needed */
 	if (from == to)
-		return to <= 2 ? 0 : fcntl(to, F_SETFD, 0);
+		return to <= 2 ? 0 : (int)syscall(SYS_fcntl, to, F_SETFD, 0);
 	return dup2(from, to) < 0 ? -1 : 0;
 }
 
@@ -353,7 +355,7 @@ static void NOINLINE __attribute__((noreturn)) child(const struct spawn *sp)
 {
 	if ((sp->cgroup >= 0 && write(sp->cgroup, "0", 1) != 1) ||
 	    sigmask_set(ksig_none) < 0 ||
-	    setsid() < 0 || fchdir(sp->dirfd) < 0 ||
+	    setsid() < 0 || syscall(SYS_fchdir, sp->dirfd) < 0 ||
 	    move_fd(sp->in >= 0 ? sp->in : devnull, 0) < 0 ||
 	    (sp->out >= 0 && (move_fd(sp->out, 1) < 0 || move_fd(sp->out, 2) < 0)) ||
 	    (sp->notify_w >= 0 && move_fd(sp->notify_w, sp->notify_to) < 0) ||
@@ -409,7 +411,9 @@ static pid_t spawn(struct service *s, struct spawn *sp)
 static int pipe16(int16_t out[2], int flags)
 {
 	int p[2];
-	if (pipe2(p, flags) < 0 && !(errno == EMFILE && more_fds() && pipe2(p, flags) == 0))
+	/* raw: pipe2 is the same call on all six CPUs (MIPS's odd one is pipe) */
+	if (syscall(SYS_pipe2, p, flags) < 0 &&
+	    !(errno == EMFILE && more_fds() && syscall(SYS_pipe2, p, flags) == 0))
 		return -1;
 	if ((p[0] | p[1]) > INT16_MAX) {
 		close(p[0]);

@@ -325,8 +325,7 @@ static int top(int argc, char **argv)
 			return usage();
 	for (uint32_t r = 0; !rounds || r < rounds; r++) {
 		if (r) {
-			struct timespec t = { 1, 0 };
-			nanosleep(&t, NULL);
+			poll(NULL, 0, 1000);  /* a second between screens */
 		}
 		if (!init_alive() || load() < 0) {
 			err(run_dir, "no live init");
@@ -436,7 +435,7 @@ static int watch(int cmd)
 		if (sigprocmask(SIG_BLOCK, &io, NULL) == 0 &&
 		    (sfd = signalfd(-1, &io, SFD_NONBLOCK | SFD_CLOEXEC)) >= 0 &&
 		    (dfd = openat(AT_FDCWD, run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
-		    fcntl(dfd, F_NOTIFY, DN_MODIFY | DN_MULTISHOT) == 0)
+		    syscall(SYS_fcntl, dfd, F_NOTIFY, DN_MODIFY | DN_MULTISHOT) == 0)  /* raw: see supervise.c */
 			return sfd;  /* dfd stays open: the watch lasts as long */
 		if (sfd >= 0)
 			close(sfd);

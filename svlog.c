@@ -600,7 +600,9 @@ static int lg_setup(void)
 		goto fail_errno;
 	why = "";
 	S.dirfd = openat(AT_FDCWD, S.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (S.dirfd < 0 || (made && fchmod(S.dirfd, 0750) < 0) ||
+	/* fchmod raw: the same call on all six CPUs; libc's adds a /proc
+	 * fallback for O_PATH fds, which this is not */
+	if (S.dirfd < 0 || (made && syscall(SYS_fchmod, S.dirfd, 0750) < 0) ||
 	    stat_at(S.dirfd, "", &st, AT_EMPTY_PATH) < 0)
 		goto fail_errno;
 	/* others could swap our files: only in a sticky dir of our own */
