@@ -31,12 +31,13 @@ const char commands[NCOMMANDS][9] = {
 };
 static char path_buf[PATHLEN];
 
-/* the status file as read: header, then slots */
+/* the status file as read: header, then slots (MAXSLOT), and the side
+ * tables (init.h), read only for the slots that have a text; mapped by
+ * the first load() */
 struct status_head head;
-struct service slots[MAXSLOT];
+struct service *slots;
 uint32_t nslots;
-/* the side tables (init.h), read only for the slots that have a text */
-static char texts[NTEXT][MAXSLOT][TEXT_REC];
+static char (*texts)[MAXSLOT][TEXT_REC];
 uint32_t oom_kills[MAXSLOT];
 
 const char *in_run(const char *file)
@@ -150,6 +151,13 @@ static int slot_ok(int fd, uint32_t i)
  * read again. */
 int load(void)
 {
+	if (!slots) {
+		char *p = big_table(MAXSLOT * sizeof *slots + NTEXT * sizeof *texts);
+		if (!p)
+			return -1;
+		slots = (struct service *)p;
+		texts = (char (*)[MAXSLOT][TEXT_REC])(p + MAXSLOT * sizeof *slots);
+	}
 	int fd = open_run("status", O_RDONLY, S_IFREG), r = -1;
 	for (int tries = 0; fd >= 0 && r < 0 && tries < 1000; tries++) {
 		int h = read_head(fd);

@@ -10,7 +10,7 @@ extern const char *run_dir;            /* RUNDIR: -r, SVRUN, /run/svc */
 extern const char commands[NCOMMANDS][9];  /* "status", "up", "down", ... */
 /* the status file as last read by load(): header, then slots */
 extern struct status_head head;
-extern struct service slots[MAXSLOT];
+extern struct service *slots;           /* MAXSLOT of them */
 extern uint32_t nslots;
 extern uint32_t oom_kills[MAXSLOT];
 

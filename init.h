@@ -18,6 +18,10 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
 #define MAXSVC   1024          /* services; each may have a logger too */
 #define MAXSLOT  (2 * MAXSVC)  /* slots in the table: services + loggers */
@@ -161,6 +165,30 @@ enum { T_ERROR, T_NOTE, T_NEEDS, NTEXT };  /* flag of table t: 1 << t */
 
 /* ---- init.c: globals and small helpers shared by all pieces ---- */
 extern struct service svc[MAXSLOT];
+
+/* clock_gettime: on 64-bit CPUs the plain system call (libc's vDSO
+ * lookup costs 1 KB of binary; the call is made once per wake-up); on
+ * 32-bit ones libc's, which picks the 64-bit-time call the kernel has. */
+static inline void clock_now(int clock, struct timespec *ts)
+{
+	/* neither fails with a known clock and a valid pointer */
+#if (defined(__x86_64__) || defined(__aarch64__) || (defined(__riscv) && __riscv_xlen == 64)) \
+	&& !defined(LIBC_CLOCK)  /* fuzz_loop fakes the clock through libc's call */
+	(void)syscall(SYS_clock_gettime, clock, ts);
+#else
+	(void)clock_gettime(clock, ts);
+#endif
+}
+
+/* A big zeroed table, mapped when first needed rather than kept in BSS:
+ * the code then addresses directly less than 1 MB (aarch64's
+ * -mcmodel=tiny); untouched pages cost no memory either way. NULL if
+ * out of memory. */
+static inline void *big_table(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
 extern int nslot;              /* high-water mark of used slots */
 extern const char *svdir, *rundir;
 extern int shutting_down;

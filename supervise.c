@@ -84,10 +84,11 @@ void svc_set_ready(struct service *s)
 }
 
 /* ---- why: texts beside the slot table (see init.h) ----
- * In BSS and in their own region of the status file, written through at
- * once: only the pages of the slots that have one are ever touched. */
+ * Mapped at the first text, and in their own region of the status file,
+ * written through at once: only the pages of the slots that have one are
+ * ever touched. */
 
-static char texts[NTEXT][MAXSLOT][TEXT_REC];
+static char (*texts)[MAXSLOT][TEXT_REC];
 static uint32_t oom_kills[MAXSLOT];
 
 const char *svc_text_of(const struct service *s, int t)
@@ -101,6 +102,8 @@ static void set_text(struct service *s, int t, const char *what, const char *cau
 {
 	uint8_t flag = (uint8_t)(1u << t);
 	int i = (int)(s - svc);
+	if (!texts && !(texts = big_table(NTEXT * sizeof *texts)))
+		return;  /* out of memory: no text shown */
 	char *rec = texts[t][i], buf[2 * TEXT_REC];
 	size_t max = t == T_NEEDS ? NEEDS_MAX : TEXT_MAX;
 	size_t n = what ? strnlen(what, max + 1) : 0;

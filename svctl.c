@@ -333,7 +333,7 @@ static int top(int argc, char **argv)
 		}
 		int n = collect(list, key);
 		struct winsize ws;
-		int rows = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 2 ? ws.ws_row - 2 : 22;
+		int rows = syscall(SYS_ioctl, 1, TIOCGWINSZ, &ws) == 0  /* raw: see init.c */ && ws.ws_row > 2 ? ws.ws_row - 2 : 22;
 		out(rounds == 1 ? "" : "\033[H\033[2J");  /* a screen, not a scroll */
 		out("NAME PID MEM CPU\n");
 		for (int i = 0; i < n && i < rows; i++) {

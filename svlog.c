@@ -131,7 +131,7 @@ static char *lg_fmt_time(char *p, int64_t sec, long usec, int compact)
 static void lg_stamp(char ts[TSLEN])
 {
 	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
+	clock_now(CLOCK_REALTIME, &t);
 	char *p = lg_fmt_time(ts, t.tv_sec, t.tv_nsec / 1000, 0);
 	p[0] = 'Z';
 	p[1] = ' ';
@@ -206,7 +206,7 @@ static void lg_prune(void)
 static void lg_archive_name(char name[ARCHLEN + 1])
 {
 	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
+	clock_now(CLOCK_REALTIME, &t);
 	int64_t sec = t.tv_sec;
 	long usec = t.tv_nsec / 1000;
 	if (sec < S.lsec || (sec == S.lsec && usec <= S.lusec)) {

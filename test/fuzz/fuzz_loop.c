@@ -51,6 +51,7 @@ static void fz_exit(int code);
 #define poll fz_poll
 #define waitpid fz_waitpid
 #define clock_gettime fz_clock_gettime
+#define LIBC_CLOCK  /* init.h's clock_now() through clock_gettime */
 #define exit fz_exit
 #include "fakes.h"
 #undef poll
