@@ -102,6 +102,8 @@ static void set_text(struct service *s, int t, const char *what, const char *cau
 {
 	uint8_t flag = (uint8_t)(1u << t);
 	int i = (int)(s - svc);
+	if (!(s->xflags & flag) && !cause && (!what || !*what))
+		return;  /* nothing to clear: every start clears, most have none */
 	if (!texts && !(texts = big_table(NTEXT * sizeof *texts)))
 		return;  /* out of memory: no text shown */
 	char *rec = texts[t][i], buf[2 * TEXT_REC];
