@@ -261,6 +261,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < 5; i++)
 		sigaction(sigs[i], NULL, &old[i]);
 	int rc = svlog_main(argc, argv);
+	/* svlog leaves its fds and buffer to exit: free them here */
+	if (S.curfd >= 0)
+		close(S.curfd);
+	if (S.dirfd >= 0)
+		close(S.dirfd);
+	if (S.sigfd >= 0)
+		close(S.sigfd);
+	if (S.buf && S.buf != MAP_FAILED)
+		munmap(S.buf - NOTEMAX, S.cap + NOTEMAX);
 	for (int i = 0; i < 5; i++)
 		sigaction(sigs[i], &old[i], NULL);
 	sigprocmask(SIG_SETMASK, &mask, NULL);
