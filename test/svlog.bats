@@ -208,49 +208,35 @@ all_log() { for f in $(archives) current; do cat "$D/$f"; done; }
 	[ "$(cat "$D/current")" = two ]
 }
 
-@test "svlog: full disk drops lines without holding up the producer, then recovers" {
+# fulldisk [MODE]: a scenario of svlog-fulldisk.sh on a tmpfs of its own,
+# in a private mount namespace; skipped where no tmpfs can be mounted
+fulldisk() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root for a tmpfs"
 	command -v unshare >/dev/null || skip "no unshare"
-	run unshare --mount --propagation private sh "$BATS_TEST_DIRNAME/svlog-fulldisk.sh" "$SVLOG" "$T"
+	run unshare --mount --propagation private sh "$BATS_TEST_DIRNAME/svlog-fulldisk.sh" "$SVLOG" "$T" "$@"
 	echo "$output"
 	[ "$status" -ne 77 ] || skip "cannot mount a tmpfs here"
 	[ "$status" -eq 0 ]
+}
+
+@test "svlog: full disk drops lines without holding up the producer, then recovers" {
+	fulldisk
 }
 
 @test "svlog: full disk: the oldest archives are deleted to make room" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root for a tmpfs"
-	command -v unshare >/dev/null || skip "no unshare"
-	run unshare --mount --propagation private sh "$BATS_TEST_DIRNAME/svlog-fulldisk.sh" "$SVLOG" "$T" archives
-	echo "$output"
-	[ "$status" -ne 77 ] || skip "cannot mount a tmpfs here"
-	[ "$status" -eq 0 ]
+	fulldisk archives
 }
 
 @test "svlog: full disk: the first line once there is room is written, after one exact notice" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root for a tmpfs"
-	command -v unshare >/dev/null || skip "no unshare"
-	run unshare --mount --propagation private sh "$BATS_TEST_DIRNAME/svlog-fulldisk.sh" "$SVLOG" "$T" instant
-	echo "$output"
-	[ "$status" -ne 77 ] || skip "cannot mount a tmpfs here"
-	[ "$status" -eq 0 ]
+	fulldisk instant
 }
 
 @test "svlog: full disk: with no input, the notice is written once there is room" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root for a tmpfs"
-	command -v unshare >/dev/null || skip "no unshare"
-	run unshare --mount --propagation private sh "$BATS_TEST_DIRNAME/svlog-fulldisk.sh" "$SVLOG" "$T" timer
-	echo "$output"
-	[ "$status" -ne 77 ] || skip "cannot mount a tmpfs here"
-	[ "$status" -eq 0 ]
+	fulldisk timer
 }
 
 @test "svlog: full disk: retries put no notice, nor a piece of one, in the last free bytes" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root for a tmpfs"
-	command -v unshare >/dev/null || skip "no unshare"
-	run unshare --mount --propagation private sh "$BATS_TEST_DIRNAME/svlog-fulldisk.sh" "$SVLOG" "$T" slack
-	echo "$output"
-	[ "$status" -ne 77 ] || skip "cannot mount a tmpfs here"
-	[ "$status" -eq 0 ]
+	fulldisk slack
 }
 
 @test "svlog: usage errors exit 2 with one line" {
