@@ -289,6 +289,8 @@ static int lg_emit(const char *p, size_t n, size_t *done)
 			const char *nl = memrchr(p, '\n', (size_t)room);
 			if (nl && (size_t)(nl + 1 - p) > S.note)
 				k = (size_t)(nl + 1 - p);
+			else if (S.note && S.size == 0)
+				k = S.note; /* alone: the line gets a file of its own */
 			else if (room > S.note && (S.size == 0 || (S.midline && !S.note)))
 				k = (size_t)room;   /* a long line: fill the file */
 			else {

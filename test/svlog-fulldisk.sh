@@ -8,6 +8,9 @@
 #   instant:  fill it, drop lines, free space: the next line is written.
 #   timer:    fill it, drop lines, free space, no input: the notice is
 #             written within a few seconds, alone; then the next line.
+#   whole:    (-s 4150) fill it, drop lines, free space, then a line that
+#             fits a file alone but not with the notice before it: it is
+#             written whole into a file of its own, not split.
 #   slack:    (-t) fill it, then lines one read at a time while the last
 #             page of current has room for the notice but not for the
 #             notice and a line: no notice, nor a piece of one, goes into
@@ -65,6 +68,8 @@ awk 'BEGIN { for (i = 1; i <= 10000; i++) printf "%08d %090d\n", i, 0 }' >"$W/mb
 mkfifo "$W/fifo"
 if [ "$MODE" = slack ]; then
 	"$SVLOG" -t "$D" <"$W/fifo" >/dev/null 2>"$W/fd.err" &
+elif [ "$MODE" = whole ]; then
+	"$SVLOG" -s 4150 "$D" <"$W/fifo" >/dev/null 2>"$W/fd.err" &
 elif [ "$MODE" = archives ]; then
 	"$SVLOG" -s 4000 -n 10 "$D" <"$W/fifo" >/dev/null 2>"$W/fd.err" &
 else
@@ -118,6 +123,26 @@ if [ "$MODE" = instant ] || [ "$MODE" = timer ]; then
 	echo after >&7
 	wait_for 5 has '^after$' || fail "after not logged"
 	check_notice 50
+	exit 0
+fi
+
+if [ "$MODE" = whole ]; then
+	# current's first page fills (41 lines), the rest is dropped
+	head -c 5000 "$W/mb" >&7
+	wait_for 5 grep -q . "$W/fd.err" || fail "no error line"
+	wait_read 5000
+	: >"$mnt/fill"
+	long=$(printf 'long %04130d' 0)  # 4136 bytes with its newline
+	echo "$long" >&7
+	echo after >&7
+	wait_for 5 has '^after$' || fail "after not logged"
+	n=0
+	for f in "$D"/*; do
+		[ -z "$(tail -c 1 "$f")" ] || fail "${f##*/} ends inside a line"
+		if grep -qx "$long" "$f"; then n=$((n + 1)); fi
+	done
+	[ "$n" -eq 1 ] || fail "the long line is not whole in one file"
+	grep -q '^svlog: dropped [0-9]* lines$' "$D"/* || fail "no notice"
 	exit 0
 fi
 

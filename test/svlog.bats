@@ -239,6 +239,10 @@ fulldisk() {
 	fulldisk slack
 }
 
+@test "svlog: full disk: a line that fits a file is not split by the notice before it" {
+	fulldisk whole
+}
+
 @test "svlog: usage errors exit 2 with one line" {
 	for args in "" "-s" "-s abc $D" "-s 99 $D" "-s 0 $D" "-n 0 $D" "-n x $D" \
 	            "-x $D" "$D extra" "-s 1000"; do

@@ -2,7 +2,7 @@
 # seeds.sh DIR: write a few starting inputs for each fuzzer into
 # DIR/control, DIR/svdir, DIR/svlog (DIR/status is filled by check.sh with
 # a real status file when it has one). Kept as a script so no binary
-# files live in the repository.
+# files live in the repository, but for repro/: inputs that found bugs.
 set -eu
 d=$1
 mkdir -p "$d/control" "$d/svdir" "$d/svlog" "$d/status" "$d/supervise" \
@@ -111,3 +111,12 @@ ev() { printf "\\$(printf %o "$1")\\$(printf %o "$2")\\$(printf %o "$3")"; }
 { printf '\000'; ev 7 200 0; head -c 200 /dev/zero | tr '\0' x; ev 7 255 0; head -c 255 /dev/zero | tr '\0' y;
   ev 7 100 0; head -c 99 /dev/zero | tr '\0' z; printf '\n'; ev 0 1 0; ev 2 0 0; } >"$l/long-lines"
 { printf '\000'; ev 0 0 7; ev 1 1 0; ev 2 50 1; ev 0 2 2; ev 4 0 0; ev 6 0 0; ev 6 7 0; ev 0 10 0; } >"$l/mixed"
+
+# the inputs that found bugs (repro/HARNESS-what, kept as found): seeds too,
+# so each run replays them first
+for f in "$(dirname "$0")"/repro/*; do
+	b=${f##*/}
+	if [ -f "$f" ] && [ -d "$d/${b%%-*}" ]; then
+		cp "$f" "$d/${b%%-*}/"
+	fi
+done
