@@ -5,7 +5,9 @@
  *                                     wall time of a command sequence
  *   benchtool mkdirs DIR N PREFIX SVC [crash]
  *                                     N service dirs DIR/PREFIXnnnn, run->SVC
- *   benchtool spawnloop N SVC         bare vfork+exec of N services
+ *   benchtool spawnloop N SVC [CGDIR] bare vfork+exec of N services (each
+ *                                     in a cgroup of its own below CGDIR)
+ *   benchtool incg CGDIR|- CMD...     enter cgroup CGDIR, exec CMD
  *   benchtool orphans N OUTFILE       (as main process of a PID-1 reaper)
  *   benchtool orphanlag N OUTFILE     (same; live orphans that exit at once)
  *   benchtool logpipe BYTES LINELEN -- CMD...
@@ -959,12 +961,17 @@ static int cmd_mkdirs(int argc, char **argv)
 
 /* ---------- spawnloop: the physical reference ---------- */
 
+/* With CGDIR: each instance in a cgroup of its own, CGDIR/sNNNN, made
+ * before its vfork and entered by the child before exec (as our init does
+ * at a first start); the cgroups are removed once all are reaped, timed. */
 static int cmd_spawnloop(int argc, char **argv)
 {
 	if (argc < 3)
-		die("usage: spawnloop N SVC");
+		die("usage: spawnloop N SVC [CGDIR]");
 	int n = atoi(argv[1]);
 	char *svcbin = argv[2];
+	const char *cgdir = argc > 3 ? argv[3] : NULL;
+	char cgp[4096];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setup_signals();
 	char fifo[256];
@@ -977,13 +984,26 @@ static int cmd_spawnloop(int argc, char **argv)
 	double t0 = now();
 	for (int i = 0; i < n; i++) {
 		char *av[] = {svcbin, names[i], NULL};
+		volatile int cfd = -1;  /* read by the vfork child */
+		if (cgdir) {
+			snprintf(cgp, sizeof cgp, "%s/%s", cgdir, names[i]);
+			if (mkdir(cgp, 0755) < 0)
+				die("mkdir %s: %s", cgp, strerror(errno));
+			strcat(cgp, "/cgroup.procs");
+			if ((cfd = open(cgp, O_WRONLY | O_CLOEXEC)) < 0)
+				die("open %s: %s", cgp, strerror(errno));
+		}
 		pid_t p = vfork();
 		if (p < 0)
 			die("vfork: %s", strerror(errno));
 		if (p == 0) {
+			if (cfd >= 0 && write(cfd, "0", 1) != 1)
+				_exit(126);
 			execve(svcbin, av, environ);
 			_exit(127);
 		}
+		if (cfd >= 0)
+			close(cfd);
 		pids[i] = p;
 	}
 	double spawned = now();
@@ -1000,12 +1020,44 @@ static int cmd_spawnloop(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		waitpid(pids[i], NULL, 0);
 	unlink(fifo);
+	double r0 = mono();
+	int left = 0;
+	for (int i = 0; cgdir && i < n; i++) {
+		snprintf(cgp, sizeof cgp, "%s/%s", cgdir, names[i]);
+		left += rmdir(cgp) < 0 && errno != ENOENT;
+	}
+	double r1 = mono();
 	if (up < n) {
 		printf("error=only %d of %d up\n", up, n);
 		return 1;
 	}
 	printf("up_ms=%.3f\nspawn_ms=%.3f\n", (tlast - t0) * 1e3, (spawned - t0) * 1e3);
-	return 0;
+	if (cgdir)
+		printf("rmdir_ms=%.3f\nrmdir_failed=%d\n", (r1 - r0) * 1e3, left);
+	return left ? 1 : 0;
+}
+
+/* ---------- incg: enter a cgroup, then exec ---------- */
+
+/* incg CGDIR CMD...: write "0" to CGDIR/cgroup.procs, then exec CMD; with
+ * CGDIR "-" only the exec (the same path, so both cost the same). The
+ * tree's top process, placed where the measured supervisor is alone in a
+ * cgroup of its own. */
+static int cmd_incg(int argc, char **argv)
+{
+	if (argc < 3)
+		die("usage: incg CGDIR|- CMD...");
+	if (strcmp(argv[1], "-") != 0) {
+		char p[4096];
+		snprintf(p, sizeof p, "%s/cgroup.procs", argv[1]);
+		int fd = open(p, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			die("enter %s: %s", argv[1], strerror(errno));
+		close(fd);
+	}
+	execvp(argv[2], argv + 2);
+	die("exec %s: %s", argv[2], strerror(errno));
+	return 127;
 }
 
 /* ---------- orphans: run as the main process under a PID-1 reaper ---------- */
@@ -1365,7 +1417,7 @@ static int cmd_logcheck(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		die("usage: benchtool tree|time|mkdirs|spawnloop|orphans|orphanlag|logpipe|logcheck ...");
+		die("usage: benchtool tree|time|mkdirs|spawnloop|incg|orphans|orphanlag|logpipe|logcheck ...");
 	const char *c = argv[1];
 	argv++;
 	argc--;
@@ -1377,6 +1429,8 @@ int main(int argc, char **argv)
 		return cmd_mkdirs(argc, argv);
 	if (strcmp(c, "spawnloop") == 0)
 		return cmd_spawnloop(argc, argv);
+	if (strcmp(c, "incg") == 0)
+		return cmd_incg(argc, argv);
 	if (strcmp(c, "orphans") == 0)
 		return cmd_orphans(argc, argv);
 	if (strcmp(c, "orphanlag") == 0)

@@ -83,6 +83,18 @@ METRICS = [
     ("health.check.cpu", "11. Health checks, 100 services, check every 30 s", "init's CPU per second", "us/s", "low", "{:.1f}"),
     ("health.check.childcpu", "11. Health checks, 100 services, check every 30 s", "CPU of the checks (shell scripts) per second", "us/s", None, "{:.1f}"),
     ("health.notify.syscalls", "11. Health checks, 100 services, check every 30 s", "idle syscalls, 100 services with notify instead", "calls", "low", "{:.0f}"),
+    # ours with a cgroup per service ("ours") against the same binary without
+    # ("ours-nocg"): a table of their own (cgroup_table)
+    ("cgc.up.1000", "12. cgroup cost", "all 1000 services running", "ms", "low", "{:.2f}"),
+    ("cgc.upcpu.1000", "12. cgroup cost", "init's CPU to start 1000", "ms", "low", "{:.2f}"),
+    ("cgc.treecpu.1000", "12. cgroup cost", "CPU of the whole tree to start 1000 (cgroup cpu.stat)", "ms", "low", "{:.1f}"),
+    ("cgc.dirs", "12. cgroup cost", "cgroups made by init, 1000 running", "cgroups", None, "{:.0f}"),
+    ("cgc.restart", "12. cgroup cost", "restart: SIGKILL to new instance running", "ms", "low", "{:.3f}"),
+    ("cgc.crash.cpu", "12. cgroup cost", "crash loop: init's CPU per restart", "us", "low", "{:.1f}"),
+    ("cgc.shutdown.1000", "12. cgroup cost", "stop 1000: request to all gone", "ms", "low", "{:.2f}"),
+    ("cgc.syscalls.100", "12. cgroup cost", "syscalls per service, start to stop (strace -f, 100)", "calls", "low", "{:.1f}"),
+    ("cgc.spawn.1000", "12. cgroup cost", "bare spawn loop, 1000 (a cgroup each, or none)", "ms", "low", "{:.2f}"),
+    ("cgc.rmdir.1000", "12. cgroup cost", "bare spawn loop: rmdir of those 1000 cgroups", "ms", "low", "{:.2f}"),
 ]
 METRIC = {m[0]: m for m in METRICS}
 
@@ -91,6 +103,7 @@ NITRO = {
     "foot.bytes": "42 KB",
     "mem.pss.1000": "212 KiB",
     "up.1000": "192 ms",
+    "cgc.up.1000": "192 ms",
     "restart": "0.71 ms",
     "rt.1000": "2004 ms",
     "reap.lag": "7.4 ms (4.0-98)",
@@ -173,6 +186,7 @@ TARGETS = {
     "crash.cpu": ("<= 150 us per restart", t_le(150)),
     "idle.syscalls": ("0", t_le(0)),
     "health.notify.syscalls": ("0", t_le(0)),
+    "cgc.up.1000": ("<= 96 ms (2x nitro's 192)", t_le(96)),
     "status.1000": ("<= 5 ms", t_le(5)),
     "rt": ("<= 3 ms median, max < 2x min", t_rt),
     "rt.1000": ("<= 3 ms median, max < 2x min", t_rt),
@@ -202,9 +216,27 @@ def load(path, ncols):
     return rows
 
 
+CG_LABELS = {"ours": "ours, with cgroups", "ours-nocg": "ours, without cgroups"}
+
+# cgroup cost: with - without, per start (the 1000-service rows divide
+# by 1000) or per event, scaled to the unit shown
+CG_PER = {
+    "cgc.up.1000": (1.0, "us a start"),
+    "cgc.upcpu.1000": (1.0, "us a start"),
+    "cgc.treecpu.1000": (1.0, "us a start"),
+    "cgc.restart": (1000.0, "us"),
+    "cgc.crash.cpu": (1.0, "us"),
+    "cgc.shutdown.1000": (1.0, "us a service"),
+    "cgc.syscalls.100": (1.0, "calls a service"),
+    "cgc.spawn.1000": (1.0, "us a start"),
+}
+
+
 def label(metric, subj):
     if metric.startswith("log."):
         return LOG_LABELS.get(subj, subj)
+    if metric.startswith("cgc."):
+        return CG_LABELS.get(subj, subj)
     return LABELS.get(subj, subj)
 
 
@@ -252,7 +284,7 @@ def main():
     summary = []  # rows for the summary table
     for m in METRICS:
         mid, sect, title, unit, better, _ = m
-        if mid not in samples and mid not in na:
+        if mid not in samples and mid not in na or mid.startswith("cgc."):
             continue
         o = stats(mid, "ours")
         b = best_peer(mid)
@@ -282,6 +314,37 @@ def main():
         summary.append((sect, title + " (" + unit + ")", ours_s, best_s, ratio,
                         NITRO.get(mid, ""), tgt, met))
 
+    # ---------- cgroup cost: with against without ----------
+    def med_s(mid, subj):
+        st = stats(mid, subj)
+        if not st:
+            r = na.get(mid, {}).get(subj)
+            return "n/a" + (" (" + r + ")" if r else "")
+        txt = fmt(mid, st[0])
+        if st[3] > 1:
+            txt += " [{}-{}]".format(fmt(mid, st[1]), fmt(mid, st[2]))
+        return txt
+
+    cgrows = []
+    for m in METRICS:
+        mid, sect, title, unit, better, _ = m
+        if not mid.startswith("cgc.") or (mid not in samples and mid not in na):
+            continue
+        w, wo = stats(mid, "ours"), stats(mid, "ours-nocg")
+        ratio = per = "-"
+        if w and wo and wo[0] > 0:
+            ratio = "{:.2f}".format(w[0] / wo[0])
+        if w and wo and mid in CG_PER:
+            per = "{:+.1f} {}".format((w[0] - wo[0]) * CG_PER[mid][0], CG_PER[mid][1])
+        elif w and mid == "cgc.rmdir.1000":
+            per = "{:.1f} us a cgroup".format(w[0])
+        tgt, met = "", ""
+        if mid in TARGETS:
+            tgt = TARGETS[mid][0]
+            met = "?" if not w else ("yes" if TARGETS[mid][1](w[0], None, {}, {}) else "NO")
+        cgrows.append((title + " (" + unit + ")", med_s(mid, "ours"), med_s(mid, "ours-nocg"),
+                       ratio, per, NITRO.get(mid, ""), tgt, met))
+
     # ---------- stdout: plain table ----------
     cols = ["metric", "ours (median [min-max])", "best peer", "ours/best", "nitro (ext.)", "target", "met?"]
     rows = [(r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in summary]
@@ -291,15 +354,23 @@ def main():
     def line(vals):
         return "  ".join(str(v)[:widths[i]].ljust(widths[i]) for i, v in enumerate(vals)).rstrip()
 
-    print()
-    print(line(cols))
-    print(line(["-" * w for w in widths]))
+    if summary:
+        print()
+        print(line(cols))
+        print(line(["-" * w for w in widths]))
     sect = None
     for r in summary:
         if r[0] != sect:
             sect = r[0]
             print(sect)
         print(line((r[1], r[2], r[3], r[4], r[5], r[6], r[7])))
+    if cgrows:
+        cgcols = ["12. cgroup cost", "with cgroups", "without", "with/without",
+                  "per start (with - without)", "nitro (ext.)", "target", "met?"]
+        cw = [min(48, max(len(c), *(len(str(r[i])) for r in cgrows))) for i, c in enumerate(cgcols)]
+        print()
+        for r in [cgcols, ["-" * w for w in cw]] + cgrows:
+            print("  ".join(str(v)[:cw[i]].ljust(cw[i]) for i, v in enumerate(r)).rstrip())
     print()
     print("Per subject (median [min-max] xN):")
     for m in METRICS:
@@ -307,7 +378,7 @@ def main():
         if mid not in samples and mid not in na:
             continue
         parts = []
-        for subj in ORDER:
+        for subj in ORDER + ["ours-nocg"]:
             st = stats(mid, subj)
             if st:
                 parts.append("{} {}".format(label(mid, subj), fmt(mid, st[0])))
@@ -333,8 +404,9 @@ def main():
     md.append("")
     md.append("## Summary")
     md.append("")
-    md.append("| metric | ours | best peer | ours/best | nitro (external) | target | met? |")
-    md.append("|---|---|---|---|---|---|---|")
+    if summary:
+        md.append("| metric | ours | best peer | ours/best | nitro (external) | target | met? |")
+        md.append("|---|---|---|---|---|---|---|")
     sect = None
     for r in summary:
         if r[0] != sect:
@@ -349,6 +421,17 @@ def main():
               "2004 ms, a reaping lag of 7.4 ms median [4.0-98] after the last of 10,000 "
               "orphans exited), not on this machine.")
     md.append("")
+    if cgrows:
+        md.append("## cgroup cost (ours with a cgroup per service against the same binary without)")
+        md.append("")
+        md.append("| metric | with cgroups | without | with/without | per start (with - without) | nitro (external) | target | met? |")
+        md.append("|---|---|---|---|---|---|---|---|")
+        for r in cgrows:
+            md.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(*r))
+        md.append("")
+        md.append("How: see 12. under Details. Both columns are from this machine; nitro's "
+                  "figure is from another.")
+        md.append("")
     # The hand-written reading of the figures (where we lose and why) lives
     # in bench/ANALYSIS.md, so a new run keeps it.
     analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ANALYSIS.md")
