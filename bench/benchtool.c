@@ -273,6 +273,14 @@ static void pump(double timeout)
 		}
 		if (fifo_path[0])
 			unlink(fifo_path);
+		/* die of the signal: a shell running us stops too (bash goes
+		 * on after a child that only exits 130 on SIGINT) */
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, interrupted);
+		signal(interrupted, SIG_DFL);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(interrupted);
 		exit(128 + interrupted);
 	}
 }
