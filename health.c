@@ -58,6 +58,7 @@ void health_config(struct service *s, const struct hconf *c)
 		return;  /* nothing used, nothing touched */
 	hp(s)->c = *c;
 	s->flags = c->what ? s->flags | F_HEALTH : s->flags & (uint16_t)~F_HEALTH;
+	timers_changed = 1;  /* its timers count, or no longer */
 }
 
 /* The next check: every check-interval once ready, before that (the
@@ -65,6 +66,7 @@ void health_config(struct service *s, const struct hconf *c)
 static void check_later(const struct service *s, struct health *h)
 {
 	uint32_t every = h->c.v[HC_INTERVAL];
+	timers_changed = 1;
 	h->due = now() + ((s->flags & F_READY) || every < 1000 ? every : 1000);
 }
 
@@ -97,6 +99,7 @@ void health_ready(struct service *s)
 void health_keepalive(struct service *s)
 {
 	struct health *h = hp(s);
+	timers_changed = 1;
 	if (h->alive_by)
 		h->alive_by = now() + h->c.v[HC_WATCHDOG];
 }
@@ -131,6 +134,7 @@ void health_stopped(struct service *s)
 	if (h->check_pid > 0)
 		kill(-h->check_pid, SIGKILL);
 	h->due = h->alive_by = 0;
+	timers_changed = 1;
 }
 
 /* Was the run that just ended stopped by us as a failure? */
@@ -179,6 +183,7 @@ void health_reaped(pid_t pid, int status)
 			continue;
 		h->check_pid = 0;
 		h->check_end = 0;
+		timers_changed = 1;
 		nchecks--;
 		check_done(&svc[i], h, WIFEXITED(status) && WEXITSTATUS(status) == 0);
 		return;

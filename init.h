@@ -237,6 +237,7 @@ void svc_stop(struct service *s);
 void svc_command(struct service *s, const char *cmd);
 void svc_reaped(pid_t pid, int status);
 int64_t svc_timers(void);
+extern int timers_changed;      /* a timer was set: svc_timers() looks again */
 void svc_ready_input(struct service *s);
 void svc_want_all_down(void);
 int svc_all_down(void);

@@ -53,11 +53,22 @@ void svc_dirty(struct service *s)
 	status_dirty((int)(s - svc));
 }
 
+/* The loop's pass over the deadlines (svc_timers) walks every slot: at
+ * 1000 services most of a restart's instructions. It is skipped while no
+ * timer was set or cleared since the last pass and the nearest one it
+ * found is still ahead. Whatever writes a timer sets timers_changed:
+ * here, a deadline is set just before the state that waits for it, or
+ * cleared by the next state (set_state); svc_wake; health.c. */
+int timers_changed = 1;
+static int64_t timer_next;  /* the nearest timer of the last pass; 0 none */
+
 static void set_state(struct service *s, int st)
 {
 	if (s->state == S_FATAL && st != S_FATAL)
 		svdir_unwatch(s);
 	s->state = (uint8_t)st;
+	if (s->deadline)
+		timers_changed = 1;
 	if (st != S_STOPPING && st != S_FINISHING && st != S_BACKOFF)
 		s->deadline = 0;
 	svc_dirty(s);
@@ -832,7 +843,7 @@ static int woken;  /* svc_wake() since the pass began */
 void svc_wake(struct service *s)
 {
 	s->deadline = now();
-	woken = 1;
+	woken = timers_changed = 1;
 }
 
 static int64_t nearer(int64_t a, int64_t b)
@@ -843,9 +854,11 @@ static int64_t nearer(int64_t a, int64_t b)
 /* Act on the deadlines that passed; return the nearest one left (0: none). */
 int64_t svc_timers(void)
 {
+	if (!timers_changed && (!timer_next || now() < timer_next))
+		return timer_next;  /* the pass would find what the last one did */
 	int64_t next;
 	do {
-		woken = 0;
+		woken = timers_changed = 0;
 		next = 0;
 		for (struct service *s = svc; s < svc + nslot; s++) {
 			if (s->deadline && s->deadline <= now())
@@ -856,7 +869,7 @@ int64_t svc_timers(void)
 			next = nearer(next, s->deadline);
 		}
 	} while (woken);
-	return next;
+	return timer_next = next;
 }
 
 /* ---- readiness (notification-fd) ---- */
