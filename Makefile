@@ -48,8 +48,10 @@ CFLAGS += $(WARN) -ffunction-sections -fdata-sections -fno-asynchronous-unwind-t
 # instead of starting on a fresh 4 KiB page (ld's default wastes up to a
 # page of zeros in the file to save at most one page of memory; here the
 # page count is the same): -832 bytes on x86_64, -1,344 on aarch64.
+# --sort-section=alignment: the hot tables (HOT in init.h) first in .bss,
+# then the big ones, then the small variables: fewer pages touched.
 LDFLAGS ?= -static -s -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -Wl,-z,norelro \
-           -Wl,-z,common-page-size=64
+           -Wl,-z,common-page-size=64 -Wl,--sort-section=alignment
 PREFIX ?= /usr/local
 SBINDIR = $(PREFIX)/sbin
 MANDIR  = $(PREFIX)/share/man/man8

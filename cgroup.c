@@ -31,13 +31,13 @@
 #include <unistd.h>
 #include "init.h"
 
-static char basepath[PATHLEN];     /* BASE; "" without cgroups */
+static HOT char basepath[PATHLEN]; /* BASE; "" without cgroups */
 static int ino = -1;               /* inotify on cgroup.events of draining slots */
 static unsigned enabled;           /* CG_* controllers handed down to svc/ */
 
 /* per slot; only touched where cgroups are used */
 static uint8_t made[MAXSLOT];      /* the cgroup dir exists */
-static uint8_t had[MAXSLOT];       /* CG_* bits: limits written at the last start */
+static HOT uint8_t had[MAXSLOT];   /* CG_* bits: limits written at the last start */
 static int32_t wd[MAXSLOT];        /* watch while draining, else 0 */
 static uint32_t oomseen[MAXSLOT];  /* oom_kill in memory.events, as last read */
 

@@ -30,7 +30,7 @@
 
 static int ctlfd = -1, statfd = -1, lockfd = -1, wd_run = -1;
 static int dirty_lo = MAXSLOT, dirty_hi = -1;
-static struct status_head head;
+static HOT struct status_head head;
 static int control_files(int dfd);
 static int head_dirty = 1;
 
@@ -309,7 +309,7 @@ static void command(char *line, size_t len)
 /* Read what is in the FIFO and apply every complete line, in order. */
 void control_input(void)
 {
-	static char buf[512];  /* svctl's lines are < 128 bytes */
+	static HOT char buf[512];  /* svctl's lines are < 128 bytes */
 	static size_t have;
 	static int skipping;  /* inside an over-long line: drop to its end */
 	for (;;) {

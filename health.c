@@ -243,8 +243,8 @@ int notify_fd(void)
  * free slots in front for health_env(). */
 static void notify_env(const char *path)
 {
-	static char *env[2 + 512];
-	static char var[sizeof "NOTIFY_SOCKET=" + DIRLEN + 8];
+	static HOT2 char *env[2 + 512];  /* its head is hot: every start */
+	static HOT char var[sizeof "NOTIFY_SOCKET=" + DIRLEN + 8];
 	size_t n = 2;
 	svc_environ = environ;
 	for (char **e = environ; *e; e++) {

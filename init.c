@@ -945,7 +945,7 @@ static void signals_input(void)
 
 static void __attribute__((noreturn)) run(void)
 {
-	static struct pollfd fds[5 + MAXSLOT];
+	static HOT2 struct pollfd fds[5 + MAXSLOT];  /* [0..4] hot */
 	static int16_t owner[5 + MAXSLOT];  /* slot of each readiness fd */
 	for (;;) {
 		int64_t next = deadlines(), timeout = -1;

@@ -163,6 +163,15 @@ enum { T_ERROR, T_NOTE, T_NEEDS, NTEXT };  /* flag of table t: 1 << t */
 #define TEXT_OFF(t, i) (TEXT_BASE + ((size_t)(t) * MAXSLOT + (size_t)(i)) * TEXT_REC)
 #define OOM_OFF(i)     (TEXT_OFF(NTEXT, 0) + (size_t)(i) * 4)
 
+/* Static tables that every service touches: the linker sorts .bss by
+ * alignment, largest first (Makefile: --sort-section), so these come
+ * first, on the page .data ends in and the next, instead of each on a
+ * page of its own among tables most services never touch (-28 KiB of
+ * PSS at 1000 services). HOT2: the poll array, whose head alone is hot,
+ * after them. */
+#define HOT  __attribute__((aligned(128)))
+#define HOT2 __attribute__((aligned(64)))
+
 /* ---- init.c: globals and small helpers shared by all pieces ---- */
 extern struct service svc[MAXSLOT];
 

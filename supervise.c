@@ -296,7 +296,7 @@ void svc_forget(struct service *s)
  * last child started with such a pid. Checked before use, so a collision
  * only costs a search of the table. */
 #define PIDHINT 1024
-static int16_t pid_hint[PIDHINT];
+static HOT int16_t pid_hint[PIDHINT];
 
 static NOINLINE void set_pid(struct service *s, pid_t pid)
 {
