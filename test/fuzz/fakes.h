@@ -261,6 +261,7 @@ static void fz_reset_table(void)
 	nservices = 0;
 	free_hint = 0;
 	memset(pid_hint, 0, sizeof pid_hint);
+	timers_changed = 1;  /* the deadlines just cleared: look again */
 	shutting_down = 0;
 	for (int fd = 0; fd < FZ_FDS; fd++)
 		if (fz_wcopy[fd] > 0) {
