@@ -952,15 +952,13 @@ static char **read_env(struct config *c)
 }
 
 /* Read the files of a service dir into the slot (and *ru, *envp for this
- * start). Returns -1, having said why, when the dir is unusable, -2 when
+ * start: the caller zeroes them, as its initializer does). Returns -1, having said why, when the dir is unusable, -2 when
  * it could not be read for want of a resource. */
 int svdir_read_config(struct service *s, int dfd, struct runas *ru, char ***envp)
 {
 	struct config c = { .s = s, .dfd = dfd, .ru = ru,
 			    .hc = { .v = { 0, 30000, 10000, 3 } } };
 	int had_needs = (s->xflags & X_NEEDS) != 0;
-	memset(ru, 0, sizeof *ru);
-	*envp = NULL;
 	s->timeout_kill = 7000;
 	s->timeout_finish = 5000;
 	s->max_failures = 0;

@@ -192,8 +192,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int dfd = svdir_open_service(&s);
 	if (dfd < 0)
 		abort();
-	struct runas ru;
-	char **envp = (char **)1;
+	struct runas ru = { 0 };  /* zeroed by the caller, as svc_start does */
+	char **envp = NULL;
 	int r = svdir_read_config(&s, dfd, &ru, &envp);
 	if (r == 0) {
 		/* what a start would use must be sane */
