@@ -857,6 +857,7 @@ int64_t svc_timers(void)
 	if (!timers_changed && (!timer_next || now() < timer_next))
 		return timer_next;  /* the pass would find what the last one did */
 	int64_t next;
+	int again = 1;
 	do {
 		woken = timers_changed = 0;
 		next = 0;
@@ -868,7 +869,9 @@ int64_t svc_timers(void)
 				next = nearer(next, health_timer(s));
 			next = nearer(next, s->deadline);
 		}
-	} while (woken);
+		/* again if woken, or (once) if a timer was set meanwhile: it may
+		 * be on a slot the pass had gone by (a logger's, say) */
+	} while (woken || (timers_changed && again--));
 	return timer_next = next;
 }
 
