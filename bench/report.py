@@ -281,6 +281,17 @@ def main():
                 best = (subj, med)
         return best
 
+    def med_s(mid, subj):
+        """median [min-max] of a subject, or n/a (why)"""
+        st = stats(mid, subj)
+        if not st:
+            r = na.get(mid, {}).get(subj)
+            return "n/a" + (" (" + r + ")" if r else "")
+        txt = fmt(mid, st[0])
+        if st[3] > 1:
+            txt += " [{}-{}]".format(fmt(mid, st[1]), fmt(mid, st[2]))
+        return txt
+
     summary = []  # rows for the summary table
     for m in METRICS:
         mid, sect, title, unit, better, _ = m
@@ -288,13 +299,7 @@ def main():
             continue
         o = stats(mid, "ours")
         b = best_peer(mid)
-        ours_s = "n/a"
-        if o:
-            ours_s = fmt(mid, o[0])
-            if o[3] > 1:
-                ours_s += " [{}-{}]".format(fmt(mid, o[1]), fmt(mid, o[2]))
-        elif "ours" in na.get(mid, {}):
-            ours_s = "n/a (" + na[mid]["ours"] + ")"
+        ours_s = med_s(mid, "ours")
         best_s = "-"
         ratio = "-"
         if b:
@@ -315,16 +320,6 @@ def main():
                         NITRO.get(mid, ""), tgt, met))
 
     # ---------- cgroup cost: with against without ----------
-    def med_s(mid, subj):
-        st = stats(mid, subj)
-        if not st:
-            r = na.get(mid, {}).get(subj)
-            return "n/a" + (" (" + r + ")" if r else "")
-        txt = fmt(mid, st[0])
-        if st[3] > 1:
-            txt += " [{}-{}]".format(fmt(mid, st[1]), fmt(mid, st[2]))
-        return txt
-
     cgrows = []
     for m in METRICS:
         mid, sect, title, unit, better, _ = m
@@ -346,31 +341,30 @@ def main():
                        ratio, per, NITRO.get(mid, ""), tgt, met))
 
     # ---------- stdout: plain table ----------
-    cols = ["metric", "ours (median [min-max])", "best peer", "ours/best", "nitro (ext.)", "target", "met?"]
-    rows = [(r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in summary]
-    widths = [max(len(c), *(len(str(r[i])) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
-    widths = [min(w, 48) for w in widths]
+    def table(cols, rows, sects=None):
+        """columns padded to their widest cell (at most 48); with sects,
+        a section's name before its first row"""
+        widths = [min(48, max(len(c), *(len(str(r[i])) for r in rows))) for i, c in enumerate(cols)]
 
-    def line(vals):
-        return "  ".join(str(v)[:widths[i]].ljust(widths[i]) for i, v in enumerate(vals)).rstrip()
+        def line(vals):
+            return "  ".join(str(v)[:widths[i]].ljust(widths[i]) for i, v in enumerate(vals)).rstrip()
 
-    if summary:
         print()
         print(line(cols))
         print(line(["-" * w for w in widths]))
-    sect = None
-    for r in summary:
-        if r[0] != sect:
-            sect = r[0]
-            print(sect)
-        print(line((r[1], r[2], r[3], r[4], r[5], r[6], r[7])))
+        sect = None
+        for i, r in enumerate(rows):
+            if sects and sects[i] != sect:
+                sect = sects[i]
+                print(sect)
+            print(line(r))
+
+    if summary:
+        table(["metric", "ours (median [min-max])", "best peer", "ours/best", "nitro (ext.)", "target", "met?"],
+              [r[1:] for r in summary], [r[0] for r in summary])
     if cgrows:
-        cgcols = ["12. cgroup cost", "with cgroups", "without", "with/without",
-                  "per start (with - without)", "nitro (ext.)", "target", "met?"]
-        cw = [min(48, max(len(c), *(len(str(r[i])) for r in cgrows))) for i, c in enumerate(cgcols)]
-        print()
-        for r in [cgcols, ["-" * w for w in cw]] + cgrows:
-            print("  ".join(str(v)[:cw[i]].ljust(cw[i]) for i, v in enumerate(r)).rstrip())
+        table(["12. cgroup cost", "with cgroups", "without", "with/without",
+               "per start (with - without)", "nitro (ext.)", "target", "met?"], cgrows)
     print()
     print("Per subject (median [min-max] xN):")
     for m in METRICS:
