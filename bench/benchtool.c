@@ -994,12 +994,14 @@ static int cmd_spawnloop(int argc, char **argv)
 		char *av[] = {svcbin, names[i], NULL};
 		volatile int cfd = -1;  /* read by the vfork child */
 		if (cgdir) {
-			snprintf(cgp, sizeof cgp, "%s/%s", cgdir, names[i]);
+			char procs[sizeof cgp + 16];
+			if (snprintf(cgp, sizeof cgp, "%s/%s", cgdir, names[i]) >= (int)sizeof cgp)
+				die("spawnloop: %s: name too long", cgdir);
 			if (mkdir(cgp, 0755) < 0)
 				die("mkdir %s: %s", cgp, strerror(errno));
-			strcat(cgp, "/cgroup.procs");
-			if ((cfd = open(cgp, O_WRONLY | O_CLOEXEC)) < 0)
-				die("open %s: %s", cgp, strerror(errno));
+			snprintf(procs, sizeof procs, "%s/cgroup.procs", cgp);
+			if ((cfd = open(procs, O_WRONLY | O_CLOEXEC)) < 0)
+				die("open %s: %s", procs, strerror(errno));
 		}
 		pid_t p = vfork();
 		if (p < 0)
